@@ -1,0 +1,257 @@
+import { z } from 'zod';
+
+import { ErrorCode, ScalerError } from './errors.js';
+import { DEFAULT_METASTORE, describeValue } from './metadata.js';
+import { normalizeMetastoreUrl, redactUrl } from './metastore-url.js';
+
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** When set, clients must present a certificate signed by this CA (mTLS). */
+  readonly clientCaFile: string | null;
+}
+
+export interface MetastoreConfig {
+  readonly name: string;
+  /** Normalised to `postgresql://`; contains credentials, never log it (use redactUrl). */
+  readonly url: string;
+  readonly poolSize: number;
+}
+
+export interface ScalerConfig {
+  readonly grpc: {
+    readonly host: string;
+    readonly port: number;
+    readonly tls: TlsConfig | null;
+    readonly keepaliveTimeMs: number;
+    readonly keepaliveTimeoutMs: number;
+  };
+  readonly http: { readonly host: string; readonly port: number };
+  readonly poll: {
+    readonly intervalMs: number;
+    readonly staleAfterMs: number;
+    readonly queryTimeoutMs: number;
+    readonly maxBackoffMs: number;
+  };
+  readonly metastores: readonly MetastoreConfig[];
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  readonly shutdownTimeoutMs: number;
+}
+
+/** Environment variables and the config path each one sets. Unknown `SCALER_*` variables are errors. */
+export const ENV_VARS = {
+  SCALER_DATABASE_URL: ['metastores', DEFAULT_METASTORE, 'url'],
+  SCALER_GRPC_HOST: ['grpc', 'host'],
+  SCALER_GRPC_PORT: ['grpc', 'port'],
+  SCALER_TLS_CERT_FILE: ['grpc', 'tls', 'certFile'],
+  SCALER_TLS_KEY_FILE: ['grpc', 'tls', 'keyFile'],
+  SCALER_TLS_CLIENT_CA_FILE: ['grpc', 'tls', 'clientCaFile'],
+  SCALER_HTTP_HOST: ['http', 'host'],
+  SCALER_HTTP_PORT: ['http', 'port'],
+  SCALER_POLL_INTERVAL_MS: ['poll', 'intervalMs'],
+  SCALER_STALE_AFTER_MS: ['poll', 'staleAfterMs'],
+  SCALER_QUERY_TIMEOUT_MS: ['poll', 'queryTimeoutMs'],
+  SCALER_MAX_BACKOFF_MS: ['poll', 'maxBackoffMs'],
+  SCALER_LOG_LEVEL: ['logLevel'],
+  SCALER_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs'],
+} as const satisfies Record<string, readonly string[]>;
+
+/** Read by the CLI, not part of the config tree. */
+export const CONFIG_FILE_ENV = 'SCALER_CONFIG_FILE';
+
+// Env values are strings; file values may be numbers. Accept both, reject anything fractional.
+const integer = (min: number, max: number) =>
+  z.union([z.number(), z.string().regex(/^[0-9]+$/, 'must be a whole number').transform(Number)]).pipe(
+    z.number().int('must be a whole number').min(min).max(max),
+  );
+const port = integer(0, 65535);
+const nonEmpty = z.string().min(1, 'must not be empty');
+
+const metastoreSchema = z.strictObject({
+  url: nonEmpty.optional(),
+  urlFromEnv: nonEmpty.optional(),
+  poolSize: integer(1, 2).default(2),
+});
+
+const rawSchema = z.strictObject({
+  grpc: z
+    .strictObject({
+      host: nonEmpty.default('0.0.0.0'),
+      port: port.default(9090),
+      tls: z
+        .strictObject({ certFile: nonEmpty, keyFile: nonEmpty, clientCaFile: nonEmpty.optional() })
+        .optional(),
+      keepaliveTimeMs: integer(1_000, 3_600_000).default(30_000),
+      keepaliveTimeoutMs: integer(1_000, 600_000).default(10_000),
+    })
+    .default({ host: '0.0.0.0', port: 9090, keepaliveTimeMs: 30_000, keepaliveTimeoutMs: 10_000 }),
+  http: z
+    .strictObject({ host: nonEmpty.default('0.0.0.0'), port: port.default(8080) })
+    .default({ host: '0.0.0.0', port: 8080 }),
+  poll: z
+    .strictObject({
+      intervalMs: integer(100, 600_000).default(1_000),
+      staleAfterMs: integer(100, 3_600_000).optional(),
+      queryTimeoutMs: integer(50, 600_000).optional(),
+      maxBackoffMs: integer(100, 600_000).default(10_000),
+    })
+    .default({ intervalMs: 1_000, maxBackoffMs: 10_000 }),
+  metastores: z.record(z.string(), metastoreSchema).default({}),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  shutdownTimeoutMs: integer(100, 60_000).default(8_000),
+});
+
+const METASTORE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export interface RawConfigInput {
+  /** The parsed YAML file, or `{}` without one. */
+  readonly file: unknown;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: string): void {
+  let node = target;
+  for (const segment of path.slice(0, -1)) {
+    const next = node[segment];
+    if (typeof next === 'object' && next !== null && !Array.isArray(next)) {
+      node = next as Record<string, unknown>;
+    } else {
+      const created: Record<string, unknown> = {};
+      node[segment] = created;
+      node = created;
+    }
+  }
+  const last = path[path.length - 1];
+  if (last !== undefined) node[last] = value;
+}
+
+function isSecretPath(path: readonly PropertyKey[]): boolean {
+  return path[0] === 'metastores' && path[2] === 'url';
+}
+
+function shownValue(path: readonly PropertyKey[], value: unknown): string {
+  if (typeof value === 'string') return describeValue(isSecretPath(path) ? redactUrl(value) : value);
+  if (value === undefined) return '(missing)';
+  return describeValue(JSON.stringify(value) ?? String(value));
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let node = root;
+  for (const segment of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[segment];
+  }
+  return node;
+}
+
+/**
+ * Builds the configuration from a parsed file plus the environment (environment wins).
+ * Collects every problem, each naming its key (and env var) and value, and throws them together.
+ */
+export function parseConfig(input: RawConfigInput): ScalerConfig {
+  const problems: string[] = [];
+  const sources = new Map<string, string>();
+  const file = input.file ?? {};
+  if (typeof file !== 'object' || Array.isArray(file)) {
+    throw new ScalerError(ErrorCode.InvalidConfig, 'invalid configuration: the config file must be a YAML mapping');
+  }
+  const raw = structuredClone(file) as Record<string, unknown>;
+
+  for (const [name, value] of Object.entries(input.env)) {
+    if (!name.startsWith('SCALER_') || name === CONFIG_FILE_ENV || value === undefined) continue;
+    const path = (ENV_VARS as Record<string, readonly string[]>)[name];
+    if (path === undefined) {
+      problems.push(`${name} is not a known environment variable (known: ${Object.keys(ENV_VARS).join(', ')})`);
+      continue;
+    }
+    setPath(raw, path, value);
+    sources.set(path.join('.'), name);
+  }
+
+  const label = (path: readonly PropertyKey[]): string => {
+    const key = path.map(String).join('.');
+    const env = sources.get(key);
+    return env === undefined ? key : `${key} (from ${env})`;
+  };
+
+  const result = rawSchema.safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) problems.push(`${label([...issue.path, key])} is not a known key`);
+      } else {
+        problems.push(`${label(issue.path)}=${shownValue(issue.path, valueAt(raw, issue.path))} ${issue.message}`);
+      }
+    }
+    throw new ScalerError(ErrorCode.InvalidConfig, `invalid configuration:\n  - ${problems.join('\n  - ')}`, {
+      problems,
+    });
+  }
+  const parsed = result.data;
+
+  const metastores: MetastoreConfig[] = [];
+  for (const [name, entry] of Object.entries(parsed.metastores)) {
+    const path = ['metastores', name];
+    if (!METASTORE_NAME.test(name)) {
+      problems.push(`${label(path)} is not a valid metastore name (lowercase [a-z0-9-], at most 63 characters)`);
+    }
+    if ((entry.url === undefined) === (entry.urlFromEnv === undefined)) {
+      problems.push(`${label(path)} needs exactly one of url or urlFromEnv`);
+      continue;
+    }
+    let url = entry.url;
+    if (entry.urlFromEnv !== undefined) {
+      url = input.env[entry.urlFromEnv];
+      if (url === undefined || url === '') {
+        problems.push(`${label([...path, 'urlFromEnv'])}=${describeValue(entry.urlFromEnv)} names an unset variable`);
+        continue;
+      }
+    }
+    const check = normalizeMetastoreUrl(url ?? '');
+    if (!check.ok) {
+      problems.push(`${label([...path, 'url'])}=${describeValue(redactUrl(url ?? ''))} ${check.reason}`);
+      continue;
+    }
+    metastores.push({ name, url: check.url, poolSize: entry.poolSize });
+  }
+  if (metastores.length === 0 && problems.length === 0) {
+    problems.push('no metastore configured: set SCALER_DATABASE_URL or metastores.<name>.url in the config file');
+  }
+
+  const intervalMs = parsed.poll.intervalMs;
+  const staleAfterMs = parsed.poll.staleAfterMs ?? Math.max(5 * intervalMs, 3_000);
+  const queryTimeoutMs = parsed.poll.queryTimeoutMs ?? Math.min(Math.max(2 * intervalMs, 1_000), staleAfterMs);
+  if (staleAfterMs <= intervalMs) {
+    problems.push(`${label(['poll', 'staleAfterMs'])}=${staleAfterMs} must be greater than poll.intervalMs (${intervalMs})`);
+  }
+  if (queryTimeoutMs > staleAfterMs) {
+    problems.push(
+      `${label(['poll', 'queryTimeoutMs'])}=${queryTimeoutMs} must not exceed poll.staleAfterMs (${staleAfterMs})`,
+    );
+  }
+  if (parsed.grpc.port !== 0 && parsed.grpc.port === parsed.http.port) {
+    problems.push(`${label(['grpc', 'port'])}=${parsed.grpc.port} must differ from http.port`);
+  }
+
+  if (problems.length > 0) {
+    throw new ScalerError(ErrorCode.InvalidConfig, `invalid configuration:\n  - ${problems.join('\n  - ')}`, {
+      problems,
+    });
+  }
+
+  const tls = parsed.grpc.tls;
+  return {
+    grpc: {
+      host: parsed.grpc.host,
+      port: parsed.grpc.port,
+      tls: tls === undefined ? null : { certFile: tls.certFile, keyFile: tls.keyFile, clientCaFile: tls.clientCaFile ?? null },
+      keepaliveTimeMs: parsed.grpc.keepaliveTimeMs,
+      keepaliveTimeoutMs: parsed.grpc.keepaliveTimeoutMs,
+    },
+    http: parsed.http,
+    poll: { intervalMs, staleAfterMs, queryTimeoutMs, maxBackoffMs: parsed.poll.maxBackoffMs },
+    metastores,
+    logLevel: parsed.logLevel,
+    shutdownTimeoutMs: parsed.shutdownTimeoutMs,
+  };
+}

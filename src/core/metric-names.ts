@@ -1,0 +1,16 @@
+/** Prometheus metric names, in one place so dashboards, alerts and docs agree with the code. */
+export const PROM_PREFIX = 'airflow_keda_scaler_';
+
+export const PromMetric = {
+  queueSetTasks: `${PROM_PREFIX}queue_set_tasks`,
+  queueSetDesiredWorkers: `${PROM_PREFIX}queue_set_desired_workers`,
+  queueSetClamped: `${PROM_PREFIX}queue_set_clamped`,
+  snapshotAgeSeconds: `${PROM_PREFIX}snapshot_age_seconds`,
+  snapshotFresh: `${PROM_PREFIX}snapshot_fresh`,
+  pollDurationSeconds: `${PROM_PREFIX}poll_duration_seconds`,
+  pollErrorsTotal: `${PROM_PREFIX}poll_errors_total`,
+  grpcRequestsTotal: `${PROM_PREFIX}grpc_requests_total`,
+  grpcRequestDurationSeconds: `${PROM_PREFIX}grpc_request_duration_seconds`,
+  openStreams: `${PROM_PREFIX}open_streams`,
+  pushEventsTotal: `${PROM_PREFIX}push_events_total`,
+} as const;

@@ -1,0 +1,38 @@
+import type { QueueSetSpec } from './metadata.js';
+import { metricNameFor } from './metric-name.js';
+
+export interface TrackedQueueSet {
+  readonly metricName: string;
+  readonly spec: QueueSetSpec;
+  readonly lastSeenMs: number;
+}
+
+/**
+ * Worker sets that KEDA asked about recently, so per-set gauges can be refreshed on every
+ * snapshot. Sets unseen for `ttlMs` are dropped, keeping label cardinality bounded when
+ * ScaledObjects are deleted or their metadata changes.
+ */
+export class QueueSetTracker {
+  private readonly sets = new Map<string, TrackedQueueSet>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  /** Returns true when the set was not tracked before. */
+  seen(spec: QueueSetSpec, nowMs: number): boolean {
+    const metricName = metricNameFor(spec);
+    const isNew = !this.sets.has(metricName);
+    this.sets.set(metricName, { metricName, spec, lastSeenMs: nowMs });
+    return isNew;
+  }
+
+  /** Removes expired sets and returns them, so their series can be deleted. */
+  prune(nowMs: number): TrackedQueueSet[] {
+    const expired = [...this.sets.values()].filter((set) => nowMs - set.lastSeenMs > this.ttlMs);
+    for (const set of expired) this.sets.delete(set.metricName);
+    return expired;
+  }
+
+  forMetastore(metastore: string): TrackedQueueSet[] {
+    return [...this.sets.values()].filter((set) => set.spec.metastore === metastore);
+  }
+}

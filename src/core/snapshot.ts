@@ -1,0 +1,90 @@
+import { ErrorCode, ScalerError } from './errors.js';
+import type { ExecutorFilter, QueueSetSpec } from './metadata.js';
+import { MetadataKey } from './metadata.js';
+
+/** The `task_instance` states that hold or wait for a Celery worker slot. */
+export const COUNTED_STATES = ['queued', 'running'] as const;
+export type CountedState = (typeof COUNTED_STATES)[number];
+
+/** One row of the tick query: how many task instances share (queue, executor, state). */
+export interface TaskCountRow {
+  readonly queue: string | null;
+  /** Always null when the table has no `executor` column (Airflow < 2.10). */
+  readonly executor: string | null;
+  readonly state: CountedState;
+  readonly count: number;
+}
+
+/** Everything one tick read from one metastore; RPCs answer from this and nothing else. */
+export interface Snapshot {
+  readonly metastore: string;
+  /** Clock time (ms) when the query that produced it started, so its age is never understated. */
+  readonly takenAtMs: number;
+  readonly hasExecutorColumn: boolean;
+  readonly rows: readonly TaskCountRow[];
+}
+
+export interface TaskCounts {
+  readonly queued: number;
+  readonly running: number;
+}
+
+function executorMatches(filter: ExecutorFilter, executor: string | null): boolean {
+  if (executor === null) return filter.includeDefault;
+  return filter.names.includes(executor);
+}
+
+/** Queued and running task instances of one worker set, from a snapshot. */
+export function countTasks(snapshot: Snapshot, spec: QueueSetSpec): TaskCounts {
+  const filter = spec.executorFilter;
+  if (filter !== null && !snapshot.hasExecutorColumn) {
+    throw new ScalerError(
+      ErrorCode.ExecutorColumnMissing,
+      `${MetadataKey.celeryExecutors}/${MetadataKey.celeryIsDefaultExecutor} need task_instance.executor ` +
+        `(Airflow >= 2.10), which metastore "${snapshot.metastore}" does not have`,
+    );
+  }
+  const queues = new Set(spec.queues);
+  let queued = 0;
+  let running = 0;
+  for (const row of snapshot.rows) {
+    if (row.queue === null || !queues.has(row.queue)) continue;
+    if (filter !== null && !executorMatches(filter, row.executor)) continue;
+    if (row.state === 'queued') queued += row.count;
+    else running += row.count;
+  }
+  return { queued, running };
+}
+
+export type Freshness =
+  | { readonly kind: 'fresh'; readonly snapshot: Snapshot; readonly ageMs: number }
+  | { readonly kind: 'stale'; readonly snapshot: Snapshot; readonly ageMs: number }
+  | { readonly kind: 'missing' };
+
+export function freshness(snapshot: Snapshot | undefined, nowMs: number, staleAfterMs: number): Freshness {
+  if (snapshot === undefined) return { kind: 'missing' };
+  const ageMs = Math.max(0, nowMs - snapshot.takenAtMs);
+  return { kind: ageMs <= staleAfterMs ? 'fresh' : 'stale', snapshot, ageMs };
+}
+
+/**
+ * The snapshot if it may be trusted, otherwise the error that must reach KEDA. Reporting zero
+ * here would let KEDA scale busy workers away, so a missing or old snapshot is always an error.
+ */
+export function requireFreshSnapshot(
+  snapshot: Snapshot | undefined,
+  metastore: string,
+  nowMs: number,
+  staleAfterMs: number,
+): Snapshot {
+  const state = freshness(snapshot, nowMs, staleAfterMs);
+  if (state.kind === 'fresh') return state.snapshot;
+  if (state.kind === 'missing') {
+    throw new ScalerError(ErrorCode.NoSnapshot, `metastore "${metastore}" has not been read successfully yet`);
+  }
+  throw new ScalerError(
+    ErrorCode.StaleSnapshot,
+    `metastore "${metastore}" snapshot is ${Math.round(state.ageMs)} ms old (limit ${staleAfterMs} ms); ` +
+      'refusing to report possibly wrong counts',
+  );
+}

@@ -1,0 +1,35 @@
+/** A ScaledObject for the Airflow chart's default worker Deployment, as the README recommends. */
+export function scaledObjectExample(scalerAddress: string): string {
+  return `apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: airflow-worker
+  namespace: airflow
+spec:
+  scaleTargetRef:
+    kind: Deployment
+    name: airflow-worker
+  pollingInterval: 5
+  cooldownPeriod: 660            # longer than the workers' terminationGracePeriodSeconds (600)
+  minReplicaCount: 0
+  maxReplicaCount: 10
+  fallback:                      # KEDA applies this when the scaler answers UNAVAILABLE
+    failureThreshold: 3
+    replicas: 2
+    behavior: currentReplicasIfHigher
+  advanced:
+    horizontalPodAutoscalerConfig:
+      behavior:
+        scaleDown:
+          stabilizationWindowSeconds: 300
+  triggers:
+    - type: external-push
+      metricType: AverageValue   # explicit: KEDA < 2.18 needs it for fallback
+      metadata:
+        scalerAddress: ${scalerAddress}
+        queues: default
+        workerConcurrency: "16"  # = config.celery.worker_concurrency of the chart
+        minReplicaCount: "0"
+        maxReplicaCount: "10"
+`;
+}

@@ -1,0 +1,213 @@
+import type { FastifyInstance } from 'fastify';
+
+import type { ScalerConfig } from './core/config.js';
+import { redactUrl } from './core/metastore-url.js';
+import { evaluateQueueSet } from './core/evaluate.js';
+import type { HealthReport } from './core/health.js';
+import { evaluateHealth } from './core/health.js';
+import type { QueueSetSpec } from './core/metadata.js';
+import { metricNameFor } from './core/metric-name.js';
+import type { Clock, Logger, TaskCountReader } from './core/ports.js';
+import { QueueSetTracker } from './core/queue-set-tracker.js';
+import type { Snapshot } from './core/snapshot.js';
+import type { GrpcServer } from './grpc/server.js';
+import { HealthService, buildGrpcServer } from './grpc/server.js';
+import { createScalerService } from './grpc/scaler-service.js';
+import { StreamRegistry } from './grpc/stream-registry.js';
+import { buildHttpApp } from './http/app.js';
+import { PgTaskCountReader } from './metastore/task-count-reader.js';
+import { MetastorePoller } from './poller/metastore-poller.js';
+import { SnapshotHub } from './poller/snapshot-hub.js';
+import type { Instruments } from './telemetry/metrics.js';
+import { createInstruments } from './telemetry/metrics.js';
+
+export interface ServiceOptions {
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+}
+
+export interface RunningService {
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly instruments: Instruments;
+  health(): HealthReport;
+  /** Closes everything this service opened, in reverse order. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+const systemClock: Clock = { now: () => Date.now() };
+// Per-set gauges disappear after this long without a KEDA request for that set.
+const QUEUE_SET_TTL_MS = 15 * 60_000;
+
+function wedgedAfterMs(config: ScalerConfig): number {
+  return Math.max(10 * config.poll.intervalMs, 3 * config.poll.queryTimeoutMs, config.poll.maxBackoffMs * 2, 30_000);
+}
+
+function recordQueueSet(instruments: Instruments, set: { metricName: string; spec: QueueSetSpec }, snapshot: Snapshot, config: ScalerConfig, nowMs: number): void {
+  const labels = { metastore: set.spec.metastore, queue_set: set.metricName };
+  try {
+    const decision = evaluateQueueSet(set.spec, snapshot, nowMs, config.poll.staleAfterMs);
+    instruments.queueSetTasks.set({ ...labels, state: 'queued' }, decision.queued);
+    instruments.queueSetTasks.set({ ...labels, state: 'running' }, decision.running);
+    instruments.queueSetDesiredWorkers.set(labels, decision.desired);
+    instruments.queueSetClamped.set({ ...labels, bound: 'min' }, decision.clampedBy === 'min' ? 1 : 0);
+    instruments.queueSetClamped.set({ ...labels, bound: 'max' }, decision.clampedBy === 'max' ? 1 : 0);
+  } catch {
+    // The RPCs report the error; a gauge holding the last good value is worse than none.
+    instruments.queueSetDesiredWorkers.remove(labels);
+  }
+}
+
+/**
+ * The composition root: the only module that knows every adapter. Opens the pool(s), pollers,
+ * gRPC and HTTP servers, and returns a handle that closes them in reverse order.
+ */
+export async function startService(config: ScalerConfig, options: ServiceOptions): Promise<RunningService> {
+  const { logger } = options;
+  const clock = options.clock ?? systemClock;
+  const instruments = createInstruments();
+  const closers: { name: string; close: () => Promise<void> | void }[] = [];
+  let shuttingDown = false;
+
+  const close = async (): Promise<void> => {
+    shuttingDown = true;
+    while (closers.length > 0) {
+      const closer = closers.pop();
+      if (closer === undefined) break;
+      try {
+        await closer.close();
+      } catch (err) {
+        logger.error({ step: closer.name, err: String(err) }, 'error while shutting down');
+      }
+    }
+  };
+
+  try {
+    const readers: TaskCountReader[] = config.metastores.map(
+      (metastore) => new PgTaskCountReader(metastore, config.poll.queryTimeoutMs, logger.child({ metastore: metastore.name })),
+    );
+    closers.push({ name: 'metastore pools', close: () => Promise.all(readers.map((r) => r.close())).then(() => undefined) });
+    for (const metastore of config.metastores) {
+      logger.info({ metastore: metastore.name, target: redactUrl(metastore.url) }, 'metastore configured');
+    }
+
+    const tracker = new QueueSetTracker(QUEUE_SET_TTL_MS);
+    const pollers = readers.map(
+      (reader) =>
+        new MetastorePoller(reader, {
+          intervalMs: config.poll.intervalMs,
+          maxBackoffMs: config.poll.maxBackoffMs,
+          clock,
+          random: options.random ?? Math.random,
+          logger,
+          observer: {
+            readSucceeded: (metastore, durationMs, snapshot) => {
+              instruments.pollDurationSeconds.observe({ metastore, outcome: 'success' }, durationMs / 1000);
+              for (const set of tracker.forMetastore(metastore)) recordQueueSet(instruments, set, snapshot, config, clock.now());
+            },
+            readFailed: (metastore, durationMs, code) => {
+              instruments.pollDurationSeconds.observe({ metastore, outcome: 'error' }, durationMs / 1000);
+              instruments.pollErrorsTotal.inc({ metastore, code });
+            },
+          },
+        }),
+    );
+    const hub = new SnapshotHub(pollers);
+    hub.start();
+    closers.push({ name: 'pollers', close: () => hub.stop() });
+
+    const health = (): HealthReport =>
+      evaluateHealth(hub.statuses(), clock.now(), { staleAfterMs: config.poll.staleAfterMs, wedgedAfterMs: wedgedAfterMs(config) });
+
+    const refreshGauges = (): void => {
+      for (const metastore of health().metastores) {
+        instruments.snapshotAgeSeconds.set({ metastore: metastore.name }, metastore.snapshotAgeMs === null ? Infinity : metastore.snapshotAgeMs / 1000);
+        instruments.snapshotFresh.set({ metastore: metastore.name }, metastore.fresh ? 1 : 0);
+      }
+      for (const expired of tracker.prune(clock.now())) {
+        const labels = { metastore: expired.spec.metastore, queue_set: expired.metricName };
+        instruments.queueSetDesiredWorkers.remove(labels);
+        for (const state of ['queued', 'running']) instruments.queueSetTasks.remove({ ...labels, state });
+        for (const bound of ['min', 'max']) instruments.queueSetClamped.remove({ ...labels, bound });
+      }
+    };
+
+    const streams = new StreamRegistry();
+    const scalerService = createScalerService({
+      snapshots: hub,
+      knownMetastores: hub.metastores,
+      staleAfterMs: config.poll.staleAfterMs,
+      clock,
+      logger: logger.child({ component: 'grpc' }),
+      streams,
+      isShuttingDown: () => shuttingDown,
+      observer: {
+        completed: (method, code, durationMs) => {
+          instruments.grpcRequestsTotal.inc({ method, code });
+          if (durationMs > 0) instruments.grpcRequestDurationSeconds.observe({ method }, durationMs / 1000);
+        },
+        queueSetSeen: (spec) => {
+          if (!tracker.seen(spec, clock.now())) return;
+          logger.info({ metastore: spec.metastore, queueSet: metricNameFor(spec), queues: spec.queues }, 'new worker set');
+          const snapshot = hub.latest(spec.metastore);
+          if (snapshot !== undefined) recordQueueSet(instruments, { metricName: metricNameFor(spec), spec }, snapshot, config, clock.now());
+        },
+        streamsChanged: (open) => instruments.openStreams.set(open),
+        pushed: (metastore) => instruments.pushEventsTotal.inc({ metastore }),
+      },
+    });
+
+    const grpc: GrpcServer = buildGrpcServer(config.grpc, scalerService);
+    const http: FastifyInstance = buildHttpApp({
+      health,
+      metrics: async () => {
+        refreshGauges();
+        return { contentType: instruments.registry.contentType, body: await instruments.registry.metrics() };
+      },
+    });
+
+    const updateHealth = (): void => {
+      const report = health();
+      const ready = report.ready && !shuttingDown ? 'SERVING' : 'NOT_SERVING';
+      grpc.health.setStatus(HealthService.overall, ready);
+      grpc.health.setStatus(HealthService.readiness, ready);
+      grpc.health.setStatus(HealthService.scaler, ready);
+      grpc.health.setStatus(HealthService.liveness, report.live ? 'SERVING' : 'NOT_SERVING');
+      refreshGauges();
+    };
+    const unsubscribeHealth = hub.onSnapshot(updateHealth);
+    const healthTimer = setInterval(updateHealth, Math.min(1_000, config.poll.intervalMs));
+    healthTimer.unref();
+    closers.push({
+      name: 'health updates',
+      close: () => {
+        clearInterval(healthTimer);
+        unsubscribeHealth();
+      },
+    });
+
+    const grpcPort = await grpc.listen();
+    closers.push({
+      name: 'grpc server',
+      close: async () => {
+        updateHealth();
+        streams.endAll();
+        await grpc.close(config.shutdownTimeoutMs / 2);
+      },
+    });
+    await http.listen({ host: config.http.host, port: config.http.port });
+    closers.push({ name: 'http server', close: () => http.close() });
+    const address = http.server.address();
+    const httpPort = typeof address === 'object' && address !== null ? address.port : config.http.port;
+
+    logger.info(
+      { grpcPort, httpPort, tls: config.grpc.tls === null ? 'off' : config.grpc.tls.clientCaFile === null ? 'tls' : 'mtls' },
+      'scaler listening',
+    );
+    return { grpcPort, httpPort, instruments, health, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

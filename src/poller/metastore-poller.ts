@@ -1,0 +1,136 @@
+import { nextTickDelayMs, retryDelayMs } from '../core/backoff.js';
+import { coerceError, isScalerError } from '../core/errors.js';
+import type { PollerStatus } from '../core/health.js';
+import type { Clock, Logger, TaskCountReader } from '../core/ports.js';
+import type { Snapshot } from '../core/snapshot.js';
+
+/** What the poller reports about each read; main wires it to Prometheus. */
+export interface PollObserver {
+  readSucceeded(metastore: string, durationMs: number, snapshot: Snapshot): void;
+  readFailed(metastore: string, durationMs: number, code: string): void;
+}
+
+export interface PollerOptions {
+  readonly intervalMs: number;
+  readonly maxBackoffMs: number;
+  readonly clock: Clock;
+  /** Source of jitter in [0, 1). */
+  readonly random: () => number;
+  readonly logger: Logger;
+  readonly observer?: PollObserver;
+}
+
+/**
+ * The only owner of metastore I/O: one read per tick, the next tick scheduled only after the
+ * previous read finished (so a slow query never overlaps the next), jittered backoff on failure.
+ * RPC handlers read `latest` and never wait on the database.
+ */
+export class MetastorePoller {
+  private latestSnapshot: Snapshot | undefined;
+  private readonly listeners = new Set<(snapshot: Snapshot) => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private running = false;
+  private startedAtMs = 0;
+  private lastAttemptEndedAtMs: number | undefined;
+  private consecutiveFailures = 0;
+  private lastErrorCode: string | undefined;
+
+  constructor(
+    private readonly reader: TaskCountReader,
+    private readonly options: PollerOptions,
+  ) {}
+
+  get metastore(): string {
+    return this.reader.metastore;
+  }
+
+  get latest(): Snapshot | undefined {
+    return this.latestSnapshot;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.startedAtMs = this.options.clock.now();
+    this.schedule(0);
+  }
+
+  /** Stops ticking and waits for a read in progress, so the pool can be closed safely after. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.inFlight;
+  }
+
+  onSnapshot(listener: (snapshot: Snapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  status(): PollerStatus {
+    return {
+      metastore: this.metastore,
+      latest: this.latestSnapshot,
+      lastAttemptEndedAtMs: this.lastAttemptEndedAtMs,
+      startedAtMs: this.startedAtMs,
+      consecutiveFailures: this.consecutiveFailures,
+      lastErrorCode: this.lastErrorCode,
+    };
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.inFlight = this.tick();
+    }, delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    const { clock, logger, observer } = this.options;
+    const startedAt = clock.now();
+    let delay: number;
+    try {
+      const snapshot = await this.reader.read(startedAt);
+      const took = clock.now() - startedAt;
+      if (this.consecutiveFailures > 0) {
+        logger.info({ metastore: this.metastore, failures: this.consecutiveFailures }, 'metastore reads recovered');
+      }
+      this.consecutiveFailures = 0;
+      this.lastErrorCode = undefined;
+      this.latestSnapshot = snapshot;
+      observer?.readSucceeded(this.metastore, took, snapshot);
+      this.notify(snapshot);
+      delay = nextTickDelayMs(this.options.intervalMs, took);
+    } catch (err) {
+      const took = clock.now() - startedAt;
+      const error = coerceError(err);
+      const code = isScalerError(err) ? err.code : 'UNKNOWN';
+      this.consecutiveFailures += 1;
+      this.lastErrorCode = code;
+      observer?.readFailed(this.metastore, took, code);
+      // Log the first failure and then sparsely, so an outage does not flood the log.
+      if (this.consecutiveFailures === 1 || this.consecutiveFailures % 30 === 0) {
+        logger.error(
+          { metastore: this.metastore, code, failures: this.consecutiveFailures, err: error.message },
+          'metastore read failed',
+        );
+      }
+      delay = retryDelayMs(this.consecutiveFailures, this.options.intervalMs, this.options.maxBackoffMs, this.options.random());
+    } finally {
+      this.lastAttemptEndedAtMs = clock.now();
+    }
+    this.schedule(delay);
+  }
+
+  private notify(snapshot: Snapshot): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(snapshot);
+      } catch (err) {
+        this.options.logger.error({ err: coerceError(err).message }, 'snapshot listener failed');
+      }
+    }
+  }
+}

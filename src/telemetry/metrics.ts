@@ -1,0 +1,95 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+import { PromMetric } from '../core/metric-names.js';
+
+/** Every instrument the service records, on a registry of our own (never prom-client's global). */
+export interface Instruments {
+  readonly registry: Registry;
+  readonly queueSetTasks: Gauge<'metastore' | 'queue_set' | 'state'>;
+  readonly queueSetDesiredWorkers: Gauge<'metastore' | 'queue_set'>;
+  readonly queueSetClamped: Gauge<'metastore' | 'queue_set' | 'bound'>;
+  readonly snapshotAgeSeconds: Gauge<'metastore'>;
+  readonly snapshotFresh: Gauge<'metastore'>;
+  readonly pollDurationSeconds: Histogram<'metastore' | 'outcome'>;
+  readonly pollErrorsTotal: Counter<'metastore' | 'code'>;
+  readonly grpcRequestsTotal: Counter<'method' | 'code'>;
+  readonly grpcRequestDurationSeconds: Histogram<'method'>;
+  readonly openStreams: Gauge;
+  readonly pushEventsTotal: Counter<'metastore'>;
+}
+
+export function createInstruments(): Instruments {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    queueSetTasks: new Gauge({
+      name: PromMetric.queueSetTasks,
+      help: 'Task instances counted for a worker set in the latest snapshot, by state (queued, running).',
+      labelNames: ['metastore', 'queue_set', 'state'],
+      registers,
+    }),
+    queueSetDesiredWorkers: new Gauge({
+      name: PromMetric.queueSetDesiredWorkers,
+      help: 'Desired Celery workers reported to KEDA for a worker set.',
+      labelNames: ['metastore', 'queue_set'],
+      registers,
+    }),
+    queueSetClamped: new Gauge({
+      name: PromMetric.queueSetClamped,
+      help: '1 when minReplicaCount or maxReplicaCount changed the desired worker count, else 0.',
+      labelNames: ['metastore', 'queue_set', 'bound'],
+      registers,
+    }),
+    snapshotAgeSeconds: new Gauge({
+      name: PromMetric.snapshotAgeSeconds,
+      help: 'Age of the latest successful metastore snapshot in seconds (+Inf before the first).',
+      labelNames: ['metastore'],
+      registers,
+    }),
+    snapshotFresh: new Gauge({
+      name: PromMetric.snapshotFresh,
+      help: '1 when the latest snapshot is within the staleness bound, else 0 (RPCs then return UNAVAILABLE).',
+      labelNames: ['metastore'],
+      registers,
+    }),
+    pollDurationSeconds: new Histogram({
+      name: PromMetric.pollDurationSeconds,
+      help: 'Duration of one metastore read (the single tick query), by outcome.',
+      labelNames: ['metastore', 'outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    pollErrorsTotal: new Counter({
+      name: PromMetric.pollErrorsTotal,
+      help: 'Failed metastore reads, by error code.',
+      labelNames: ['metastore', 'code'],
+      registers,
+    }),
+    grpcRequestsTotal: new Counter({
+      name: PromMetric.grpcRequestsTotal,
+      help: 'gRPC requests handled, by method and gRPC status code name.',
+      labelNames: ['method', 'code'],
+      registers,
+    }),
+    grpcRequestDurationSeconds: new Histogram({
+      name: PromMetric.grpcRequestDurationSeconds,
+      help: 'Time to answer a unary gRPC request.',
+      labelNames: ['method'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1],
+      registers,
+    }),
+    openStreams: new Gauge({
+      name: PromMetric.openStreams,
+      help: 'Open StreamIsActive streams.',
+      registers,
+    }),
+    pushEventsTotal: new Counter({
+      name: PromMetric.pushEventsTotal,
+      help: 'IsActive=true messages pushed on StreamIsActive streams (inactive to active edges).',
+      labelNames: ['metastore'],
+      registers,
+    }),
+  };
+}
