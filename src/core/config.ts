@@ -125,14 +125,16 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
   if (last !== undefined) node[last] = value;
 }
 
+/** A metastore URL, or a metastore entry or the whole map written as a plain value (which may hold a URL). */
 function isSecretPath(path: readonly PropertyKey[]): boolean {
-  return path[0] === 'metastores' && path[2] === 'url';
+  return path[0] === 'metastores' && (path.length < 3 || path[2] === 'url');
 }
 
 function shownValue(path: readonly PropertyKey[], value: unknown): string {
   if (typeof value === 'string') return describeValue(isSecretPath(path) ? redactUrl(value) : value);
   if (value === undefined) return '(missing)';
-  return describeValue(JSON.stringify(value) ?? String(value));
+  if (isSecretPath(path)) return '(not shown)';
+  return describeValue(JSON.stringify(value));
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

@@ -31,7 +31,10 @@ export function normalizeMetastoreUrl(raw: string): UrlCheck {
   return { ok: true, url };
 }
 
-/** The URI with its password replaced, for logs and error messages. */
+/**
+ * The URI with its password replaced, for logs and error messages: the userinfo password (up to the
+ * last `@` before any `?`/`#`, so an unencoded `/` or `@` in it is still hidden) and `password=`.
+ */
 export function redactUrl(raw: string): string {
-  return raw.replace(/^([a-z0-9+]+:\/\/[^:@/]*):[^@/]*@/i, '$1:*****@');
+  return raw.replace(/(:\/\/[^:@/?#]*):[^?#]*@/, '$1:*****@').replace(/([?&]password=)[^&#]*/gi, '$1*****');
 }

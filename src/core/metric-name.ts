@@ -3,7 +3,8 @@ import { DEFAULT_METASTORE } from './metadata.js';
 
 // KEDA prefixes `s<index>-`; staying well under 63 characters keeps the HPA name readable
 // and valid wherever Kubernetes treats it as a label value.
-const MAX_SLUG = 40;
+// 'airflow-celery-' (15) + slug (32) + '-' + hash (8) = 56, and 61 with a `s999-` prefix.
+const MAX_SLUG = 32;
 
 /** 32-bit FNV-1a: tiny, dependency-free and stable across Node versions. */
 function fnv1a32(text: string): string {
@@ -24,10 +25,8 @@ function slug(text: string): string {
 
 /** The identity of what is counted: the parts of a spec that change which rows match. */
 export function queueSetKey(spec: QueueSetSpec): string {
-  const executors =
-    spec.executorFilter === null
-      ? '*'
-      : `${spec.executorFilter.includeDefault ? 'default+' : ''}${spec.executorFilter.names.join(',')}`;
+  const filter = spec.executorFilter;
+  const executors = filter === null ? null : { includeDefault: filter.includeDefault, names: filter.names };
   return JSON.stringify([spec.metastore, spec.queues, executors]);
 }
 

@@ -29,5 +29,5 @@ export function toGrpcError(err: unknown): GrpcError {
 }
 
 export function statusName(code: status): string {
-  return status[code] ?? String(code);
+  return status[code];
 }
