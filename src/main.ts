@@ -6,7 +6,6 @@ import { evaluateQueueSet } from './core/evaluate.js';
 import type { HealthReport } from './core/health.js';
 import { evaluateHealth } from './core/health.js';
 import type { QueueSetSpec } from './core/metadata.js';
-import { metricNameFor } from './core/metric-name.js';
 import type { Clock, Logger, TaskCountReader } from './core/ports.js';
 import { QueueSetTracker } from './core/queue-set-tracker.js';
 import type { Snapshot } from './core/snapshot.js';
@@ -133,6 +132,25 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
       }
     };
 
+    // Bound label children: hashing label objects on every request costs more than the answer.
+    const boundRpc = new Map<string, { record: (durationMs: number) => void }>();
+    const rpcInstruments = (method: string, code: string) => {
+      const key = `${method} ${code}`;
+      let bound = boundRpc.get(key);
+      if (bound === undefined) {
+        const counter = instruments.grpcRequestsTotal.labels({ method, code });
+        const histogram = instruments.grpcRequestDurationSeconds.labels({ method });
+        bound = {
+          record: (durationMs) => {
+            counter.inc();
+            if (durationMs > 0) histogram.observe(durationMs / 1000);
+          },
+        };
+        boundRpc.set(key, bound);
+      }
+      return bound;
+    };
+
     const streams = new StreamRegistry();
     const scalerService = createScalerService({
       snapshots: hub,
@@ -144,14 +162,13 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
       isShuttingDown: () => shuttingDown,
       observer: {
         completed: (method, code, durationMs) => {
-          instruments.grpcRequestsTotal.inc({ method, code });
-          if (durationMs > 0) instruments.grpcRequestDurationSeconds.observe({ method }, durationMs / 1000);
+          rpcInstruments(method, code).record(durationMs);
         },
-        queueSetSeen: (spec) => {
-          if (!tracker.seen(spec, clock.now())) return;
-          logger.info({ metastore: spec.metastore, queueSet: metricNameFor(spec), queues: spec.queues }, 'new worker set');
+        queueSetSeen: (spec, metricName) => {
+          if (!tracker.seen(spec, metricName, clock.now())) return;
+          logger.info({ metastore: spec.metastore, queueSet: metricName, queues: spec.queues }, 'new worker set');
           const snapshot = hub.latest(spec.metastore);
-          if (snapshot !== undefined) recordQueueSet(instruments, { metricName: metricNameFor(spec), spec }, snapshot, config, clock.now());
+          if (snapshot !== undefined) recordQueueSet(instruments, { metricName, spec }, snapshot, config, clock.now());
         },
         streamsChanged: (open) => instruments.openStreams.set(open),
         pushed: (metastore) => instruments.pushEventsTotal.inc({ metastore }),

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-
+import type { Path } from './config-reader.js';
+import { ConfigReader } from './config-reader.js';
 import { ErrorCode, ScalerError } from './errors.js';
 import { DEFAULT_METASTORE, describeValue } from './metadata.js';
 import { normalizeMetastoreUrl, redactUrl } from './metastore-url.js';
@@ -59,49 +59,82 @@ export const ENV_VARS = {
 /** Read by the CLI, not part of the config tree. */
 export const CONFIG_FILE_ENV = 'SCALER_CONFIG_FILE';
 
-// Env values are strings; file values may be numbers. Accept both, reject anything fractional.
-const integer = (min: number, max: number) =>
-  z.union([z.number(), z.string().regex(/^[0-9]+$/, 'must be a whole number').transform(Number)]).pipe(
-    z.number().int('must be a whole number').min(min).max(max),
-  );
-const port = integer(0, 65535);
-const nonEmpty = z.string().min(1, 'must not be empty');
-
-const metastoreSchema = z.strictObject({
-  url: nonEmpty.optional(),
-  urlFromEnv: nonEmpty.optional(),
-  poolSize: integer(1, 2).default(2),
-});
-
-const rawSchema = z.strictObject({
-  grpc: z
-    .strictObject({
-      host: nonEmpty.default('0.0.0.0'),
-      port: port.default(9090),
-      tls: z
-        .strictObject({ certFile: nonEmpty, keyFile: nonEmpty, clientCaFile: nonEmpty.optional() })
-        .optional(),
-      keepaliveTimeMs: integer(1_000, 3_600_000).default(30_000),
-      keepaliveTimeoutMs: integer(1_000, 600_000).default(10_000),
-    })
-    .default({ host: '0.0.0.0', port: 9090, keepaliveTimeMs: 30_000, keepaliveTimeoutMs: 10_000 }),
-  http: z
-    .strictObject({ host: nonEmpty.default('0.0.0.0'), port: port.default(8080) })
-    .default({ host: '0.0.0.0', port: 8080 }),
-  poll: z
-    .strictObject({
-      intervalMs: integer(100, 600_000).default(1_000),
-      staleAfterMs: integer(100, 3_600_000).optional(),
-      queryTimeoutMs: integer(50, 600_000).optional(),
-      maxBackoffMs: integer(100, 600_000).default(10_000),
-    })
-    .default({ intervalMs: 1_000, maxBackoffMs: 10_000 }),
-  metastores: z.record(z.string(), metastoreSchema).default({}),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
-  shutdownTimeoutMs: integer(100, 60_000).default(8_000),
-});
-
 const METASTORE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+interface RawMetastore {
+  readonly url: string | undefined;
+  readonly urlFromEnv: string | undefined;
+  readonly poolSize: number;
+}
+
+interface Structure {
+  readonly grpc: ScalerConfig['grpc'];
+  readonly http: ScalerConfig['http'];
+  readonly poll: { intervalMs: number; staleAfterMs: number | undefined; queryTimeoutMs: number | undefined; maxBackoffMs: number };
+  readonly metastores: Record<string, RawMetastore>;
+  readonly logLevel: ScalerConfig['logLevel'];
+  readonly shutdownTimeoutMs: number;
+}
+
+/** Shape and ranges of every key, with defaults; undefined when any problem was found. */
+function readStructure(raw: Record<string, unknown>, label: (path: Path) => string, problems: string[]): Structure | undefined {
+  const r = new ConfigReader(label, shownValue);
+  r.mapping([], raw, ['grpc', 'http', 'poll', 'metastores', 'logLevel', 'shutdownTimeoutMs']);
+  const grpc = r.mapping(['grpc'], raw['grpc'], ['host', 'port', 'tls', 'keepaliveTimeMs', 'keepaliveTimeoutMs']) ?? {};
+  const tls = r.mapping(['grpc', 'tls'], grpc['tls'], ['certFile', 'keyFile', 'clientCaFile']);
+  const http = r.mapping(['http'], raw['http'], ['host', 'port']) ?? {};
+  const poll = r.mapping(['poll'], raw['poll'], ['intervalMs', 'staleAfterMs', 'queryTimeoutMs', 'maxBackoffMs']) ?? {};
+  const metastoreMap = r.mapping(['metastores'], raw['metastores'], null) ?? {};
+
+  const metastores: Record<string, RawMetastore> = {};
+  for (const [name, value] of Object.entries(metastoreMap)) {
+    const path = ['metastores', name];
+    const entry = r.mapping(path, value, ['url', 'urlFromEnv', 'poolSize']);
+    if (entry === undefined) continue;
+    metastores[name] = {
+      url: r.text([...path, 'url'], entry['url']),
+      urlFromEnv: r.text([...path, 'urlFromEnv'], entry['urlFromEnv']),
+      poolSize: r.integer([...path, 'poolSize'], entry['poolSize'], 1, 2) ?? 2,
+    };
+  }
+
+  let tlsConfig: TlsConfig | null = null;
+  if (tls !== undefined) {
+    for (const key of ['certFile', 'keyFile']) {
+      if (tls[key] === undefined) problems.push(`${label(['grpc', 'tls', key])} is required when grpc.tls is set`);
+    }
+    const certFile = r.text(['grpc', 'tls', 'certFile'], tls['certFile']);
+    const keyFile = r.text(['grpc', 'tls', 'keyFile'], tls['keyFile']);
+    const clientCaFile = r.text(['grpc', 'tls', 'clientCaFile'], tls['clientCaFile']) ?? null;
+    if (certFile !== undefined && keyFile !== undefined) tlsConfig = { certFile, keyFile, clientCaFile };
+  }
+
+  const structure: Structure = {
+    grpc: {
+      host: r.text(['grpc', 'host'], grpc['host']) ?? '0.0.0.0',
+      port: r.integer(['grpc', 'port'], grpc['port'], 0, 65_535) ?? 9090,
+      tls: tlsConfig,
+      keepaliveTimeMs: r.integer(['grpc', 'keepaliveTimeMs'], grpc['keepaliveTimeMs'], 1_000, 3_600_000) ?? 30_000,
+      keepaliveTimeoutMs: r.integer(['grpc', 'keepaliveTimeoutMs'], grpc['keepaliveTimeoutMs'], 1_000, 600_000) ?? 10_000,
+    },
+    http: {
+      host: r.text(['http', 'host'], http['host']) ?? '0.0.0.0',
+      port: r.integer(['http', 'port'], http['port'], 0, 65_535) ?? 8080,
+    },
+    poll: {
+      intervalMs: r.integer(['poll', 'intervalMs'], poll['intervalMs'], 100, 600_000) ?? 1_000,
+      staleAfterMs: r.integer(['poll', 'staleAfterMs'], poll['staleAfterMs'], 100, 3_600_000),
+      queryTimeoutMs: r.integer(['poll', 'queryTimeoutMs'], poll['queryTimeoutMs'], 50, 600_000),
+      maxBackoffMs: r.integer(['poll', 'maxBackoffMs'], poll['maxBackoffMs'], 100, 600_000) ?? 10_000,
+    },
+    metastores,
+    logLevel: r.oneOf(['logLevel'], raw['logLevel'], LOG_LEVELS) ?? 'info',
+    shutdownTimeoutMs: r.integer(['shutdownTimeoutMs'], raw['shutdownTimeoutMs'], 100, 60_000) ?? 8_000,
+  };
+  problems.push(...r.problems);
+  return problems.length > 0 ? undefined : structure;
+}
 
 export interface RawConfigInput {
   /** The parsed YAML file, or `{}` without one. */
@@ -137,14 +170,6 @@ function shownValue(path: readonly PropertyKey[], value: unknown): string {
   return describeValue(JSON.stringify(value));
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let node = root;
-  for (const segment of path) {
-    if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as Record<PropertyKey, unknown>)[segment];
-  }
-  return node;
-}
 
 /**
  * Builds the configuration from a parsed file plus the environment (environment wins).
@@ -176,20 +201,12 @@ export function parseConfig(input: RawConfigInput): ScalerConfig {
     return env === undefined ? key : `${key} (from ${env})`;
   };
 
-  const result = rawSchema.safeParse(raw);
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) problems.push(`${label([...issue.path, key])} is not a known key`);
-      } else {
-        problems.push(`${label(issue.path)}=${shownValue(issue.path, valueAt(raw, issue.path))} ${issue.message}`);
-      }
-    }
+  const parsed = readStructure(raw, label, problems);
+  if (parsed === undefined) {
     throw new ScalerError(ErrorCode.InvalidConfig, `invalid configuration:\n  - ${problems.join('\n  - ')}`, {
       problems,
     });
   }
-  const parsed = result.data;
 
   const metastores: MetastoreConfig[] = [];
   for (const [name, entry] of Object.entries(parsed.metastores)) {
@@ -241,12 +258,11 @@ export function parseConfig(input: RawConfigInput): ScalerConfig {
     });
   }
 
-  const tls = parsed.grpc.tls;
   return {
     grpc: {
       host: parsed.grpc.host,
       port: parsed.grpc.port,
-      tls: tls === undefined ? null : { certFile: tls.certFile, keyFile: tls.keyFile, clientCaFile: tls.clientCaFile ?? null },
+      tls: parsed.grpc.tls,
       keepaliveTimeMs: parsed.grpc.keepaliveTimeMs,
       keepaliveTimeoutMs: parsed.grpc.keepaliveTimeoutMs,
     },

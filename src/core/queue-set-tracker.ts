@@ -1,5 +1,4 @@
 import type { QueueSetSpec } from './metadata.js';
-import { metricNameFor } from './metric-name.js';
 
 export interface TrackedQueueSet {
   readonly metricName: string;
@@ -17,9 +16,8 @@ export class QueueSetTracker {
 
   constructor(private readonly ttlMs: number) {}
 
-  /** Returns true when the set was not tracked before. */
-  seen(spec: QueueSetSpec, nowMs: number): boolean {
-    const metricName = metricNameFor(spec);
+  /** Returns true when the set was not tracked before. `metricName` is metricNameFor(spec). */
+  seen(spec: QueueSetSpec, metricName: string, nowMs: number): boolean {
     const isNew = !this.sets.has(metricName);
     this.sets.set(metricName, { metricName, spec, lastSeenMs: nowMs });
     return isNew;

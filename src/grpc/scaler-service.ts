@@ -8,8 +8,7 @@ import type {
 import { ErrorCode, ScalerError, isScalerError } from '../core/errors.js';
 import { evaluateQueueSet } from '../core/evaluate.js';
 import type { QueueSetSpec } from '../core/metadata.js';
-import { parseScalerMetadata } from '../core/metadata.js';
-import { metricNameFor, metricNameMatches } from '../core/metric-name.js';
+import { metricNameMatches } from '../core/metric-name.js';
 import type { Clock, Logger, SnapshotSource } from '../core/ports.js';
 import { shouldPush } from '../core/scaling.js';
 import type {
@@ -19,13 +18,15 @@ import type {
   IsActiveResponse,
   ScaledObjectRef,
 } from './messages.js';
+import type { ResolvedQueueSet } from './metadata-cache.js';
+import { MetadataCache } from './metadata-cache.js';
 import { statusName, toGrpcError } from './status.js';
 import type { StreamRegistry } from './stream-registry.js';
 
 /** What the handlers report; main wires it to Prometheus. */
 export interface RpcObserver {
   completed(method: string, code: string, durationMs: number): void;
-  queueSetSeen(spec: QueueSetSpec): void;
+  queueSetSeen(spec: QueueSetSpec, metricName: string): void;
   streamsChanged(open: number): void;
   pushed(metastore: string): void;
 }
@@ -56,16 +57,17 @@ function describeCaller(ref: ScaledObjectRef | null): Record<string, string> {
 export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImplementation {
   const { snapshots, clock, logger, observer } = deps;
   const warnedKeys = new Set<string>();
+  const metadataCache = new MetadataCache(deps.knownMetastores);
 
-  const specOf = (ref: ScaledObjectRef | null): QueueSetSpec => {
-    const parsed = parseScalerMetadata(ref?.scalerMetadata ?? {}, deps.knownMetastores);
-    for (const key of parsed.unknownKeys) {
+  const resolve = (ref: ScaledObjectRef | null): ResolvedQueueSet => {
+    const resolved = metadataCache.resolve(ref?.scalerMetadata ?? {});
+    for (const key of resolved.unknownKeys) {
       if (warnedKeys.has(key)) continue;
       warnedKeys.add(key);
       logger.warn({ key, ...describeCaller(ref) }, 'ignoring unknown scalerMetadata key (a typo?)');
     }
-    observer.queueSetSeen(parsed.spec);
-    return parsed.spec;
+    observer.queueSetSeen(resolved.spec, resolved.metricName);
+    return resolved;
   };
 
   const decisionFor = (spec: QueueSetSpec) =>
@@ -93,12 +95,12 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
     };
   }
 
-  const specResponse = (spec: QueueSetSpec): GetMetricSpecResponse => ({
-    metricSpecs: [{ metricName: metricNameFor(spec), targetSize: TARGET_SIZE, targetSizeFloat: TARGET_SIZE }],
+  const specResponse = (resolved: ResolvedQueueSet): GetMetricSpecResponse => ({
+    metricSpecs: [{ metricName: resolved.metricName, targetSize: TARGET_SIZE, targetSizeFloat: TARGET_SIZE }],
   });
 
   const getMetricSpec = unary<ScaledObjectRef, GetMetricSpecResponse>('GetMetricSpec', (ref) => ref, (ref) =>
-    specResponse(specOf(ref)),
+    specResponse(resolve(ref)),
   );
 
   const emitError = (call: ServerWritableStream<unknown, unknown>, method: string, err: unknown): void => {
@@ -124,8 +126,7 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
     'GetMetrics',
     (request) => request.scaledObjectRef,
     (request) => {
-      const spec = specOf(request.scaledObjectRef);
-      const metricName = metricNameFor(spec);
+      const { spec, metricName } = resolve(request.scaledObjectRef);
       if (request.metricName !== '' && !metricNameMatches(request.metricName, metricName)) {
         throw new ScalerError(
           ErrorCode.UnknownMetric,
@@ -139,7 +140,7 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
   );
 
   const isActive = unary<ScaledObjectRef, IsActiveResponse>('IsActive', (ref) => ref, (ref) => ({
-    result: decisionFor(specOf(ref)).active,
+    result: decisionFor(resolve(ref).spec).active,
   }));
 
   const streamIsActive = (call: ServerWritableStream<ScaledObjectRef, IsActiveResponse>): void => {
@@ -150,7 +151,7 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
     }
     let spec: QueueSetSpec;
     try {
-      spec = specOf(call.request);
+      spec = resolve(call.request).spec;
     } catch (err) {
       fail(err);
       return;
@@ -193,15 +194,15 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
       emitError(call, 'StreamMetricSpec', new ScalerError(ErrorCode.ShuttingDown, 'the scaler is shutting down'));
       return;
     }
-    let spec: QueueSetSpec;
+    let resolved: ResolvedQueueSet;
     try {
-      spec = specOf(call.request);
+      resolved = resolve(call.request);
     } catch (err) {
       emitError(call, 'StreamMetricSpec', err);
       return;
     }
     track(call, () => undefined);
-    call.write(specResponse(spec));
+    call.write(specResponse(resolved));
   };
 
   return {

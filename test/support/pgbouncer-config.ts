@@ -7,6 +7,9 @@ export interface PgBouncerIniOptions {
   readonly authFile: string;
   readonly logFile?: string;
   readonly pidFile?: string;
+  /** Extra `[databases]` lines (aliases), before the `*` fallback. */
+  readonly databases?: readonly string[];
+  readonly defaultPoolSize?: number;
 }
 
 /** Users the tests connect as; with trust auth PgBouncer still wants them in auth_file. */
@@ -15,6 +18,7 @@ export const USERLIST = '"postgres" ""\n"scaler_ro" ""\n';
 export function pgbouncerIni(options: PgBouncerIniOptions): string {
   return [
     '[databases]',
+    ...(options.databases ?? []),
     `* = host=${options.postgresHost} port=${options.postgresPort}`,
     '[pgbouncer]',
     `listen_addr = ${options.listenAddr}`,
@@ -27,7 +31,7 @@ export function pgbouncerIni(options: PgBouncerIniOptions): string {
     // The Airflow chart's setting: ignore only what pg drivers send by default.
     'ignore_startup_parameters = extra_float_digits',
     'max_client_conn = 200',
-    'default_pool_size = 4',
+    `default_pool_size = ${options.defaultPoolSize ?? 4}`,
     ...(options.logFile === undefined ? [] : [`logfile = ${options.logFile}`]),
     ...(options.pidFile === undefined ? [] : [`pidfile = ${options.pidFile}`]),
     '',

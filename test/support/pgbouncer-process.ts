@@ -47,10 +47,18 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   throw new Error(`PgBouncer did not listen on ${port} within ${timeoutMs} ms`);
 }
 
-function processPgBouncer(bin: string, postgresAdminUrl: string, port: number): DedicatedPgBouncer {
+export interface PgBouncerOptions {
+  /** Extra `[databases]` alias lines; `{host}` and `{port}` are replaced with PostgreSQL's. */
+  readonly databases?: readonly string[];
+  readonly defaultPoolSize?: number;
+}
+
+function processPgBouncer(bin: string, postgresAdminUrl: string, port: number, options: PgBouncerOptions): DedicatedPgBouncer {
   const dir = mkdtempSync(join(tmpdir(), 'aks-pgbouncer-'));
   chmodSync(dir, 0o777);
   const pg = new URL(postgresAdminUrl);
+  const postgresHost = pg.hostname;
+  const postgresPort = Number(pg.port || 5432);
   writeFileSync(join(dir, 'userlist.txt'), USERLIST);
   const ini = join(dir, 'pgbouncer.ini');
   const pidFile = join(dir, 'pgbouncer.pid');
@@ -59,8 +67,12 @@ function processPgBouncer(bin: string, postgresAdminUrl: string, port: number): 
     pgbouncerIni({
       listenAddr: '127.0.0.1',
       port,
-      postgresHost: pg.hostname,
-      postgresPort: Number(pg.port || 5432),
+      postgresHost,
+      postgresPort,
+      databases: options.databases?.map((line) =>
+        line.replaceAll('{host}', postgresHost).replaceAll('{port}', String(postgresPort)),
+      ),
+      defaultPoolSize: options.defaultPoolSize,
       authFile: join(dir, 'userlist.txt'),
       logFile: join(dir, 'pgbouncer.log'),
       pidFile,
@@ -112,12 +124,12 @@ function containerPgBouncer(servers: TestServers, port: number): DedicatedPgBoun
 }
 
 /** Starts a PgBouncer that only this test uses, in front of the shared PostgreSQL. */
-export async function startDedicatedPgBouncer(servers: TestServers): Promise<DedicatedPgBouncer> {
+export async function startDedicatedPgBouncer(servers: TestServers, options: PgBouncerOptions = {}): Promise<DedicatedPgBouncer> {
   const port = await freePort();
   const bouncer =
     servers.mode === 'containers'
       ? containerPgBouncer(servers, port)
-      : processPgBouncer(servers.pgbouncerBin ?? 'pgbouncer', servers.postgresAdminUrl, port);
+      : processPgBouncer(servers.pgbouncerBin ?? 'pgbouncer', servers.postgresAdminUrl, port, options);
   await bouncer.start();
   return bouncer;
 }

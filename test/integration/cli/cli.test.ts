@@ -11,7 +11,7 @@ import { createAirflowDb } from '../../support/airflow-db.js';
 import { connectScaler } from '../../support/grpc-client.js';
 import { freePort } from '../../support/pgbouncer-process.js';
 import { eventually } from '../../support/service.js';
-import { runCli } from './cli-process.js';
+import { runCli } from '../../support/cli-process.js';
 
 const servers = inject('servers');
 

@@ -4,6 +4,10 @@ import type { QueueSetSpec } from '../../../src/core/metadata.js';
 import { metricNameFor } from '../../../src/core/metric-name.js';
 import { QueueSetTracker } from '../../../src/core/queue-set-tracker.js';
 
+function see(tracker: QueueSetTracker, queueSet: QueueSetSpec, nowMs: number): boolean {
+  return tracker.seen(queueSet, metricNameFor(queueSet), nowMs);
+}
+
 function spec(overrides: Partial<QueueSetSpec> = {}): QueueSetSpec {
   return {
     metastore: 'default',
@@ -20,15 +24,15 @@ function spec(overrides: Partial<QueueSetSpec> = {}): QueueSetSpec {
 describe('QueueSetTracker', () => {
   it('reports a set as new only the first time it is seen', () => {
     const tracker = new QueueSetTracker(60_000);
-    expect(tracker.seen(spec(), 0)).toBe(true);
-    expect(tracker.seen(spec(), 1_000)).toBe(false);
-    expect(tracker.seen(spec({ queues: ['etl'] }), 1_000)).toBe(true);
+    expect(see(tracker, spec(), 0)).toBe(true);
+    expect(see(tracker, spec(), 1_000)).toBe(false);
+    expect(see(tracker, spec({ queues: ['etl'] }), 1_000)).toBe(true);
   });
 
   it('treats specs that differ only in concurrency or bounds as the same set and keeps the latest spec', () => {
     const tracker = new QueueSetTracker(60_000);
-    tracker.seen(spec({ workerConcurrency: 16 }), 0);
-    expect(tracker.seen(spec({ workerConcurrency: 4, maxReplicaCount: 10 }), 1_000)).toBe(false);
+    see(tracker, spec({ workerConcurrency: 16 }), 0);
+    expect(see(tracker, spec({ workerConcurrency: 4, maxReplicaCount: 10 }), 1_000)).toBe(false);
     const tracked = tracker.forMetastore('default');
     expect(tracked).toHaveLength(1);
     expect(tracked[0]).toEqual({
@@ -40,7 +44,7 @@ describe('QueueSetTracker', () => {
 
   it('keeps a set that is exactly ttlMs old and prunes it one millisecond later', () => {
     const tracker = new QueueSetTracker(10_000);
-    tracker.seen(spec(), 0);
+    see(tracker, spec(), 0);
     expect(tracker.prune(10_000)).toEqual([]);
     const expired = tracker.prune(10_001);
     expect(expired.map((set) => set.metricName)).toEqual([metricNameFor(spec())]);
@@ -49,16 +53,16 @@ describe('QueueSetTracker', () => {
 
   it('refreshes lastSeenMs on every sighting so active sets are never pruned', () => {
     const tracker = new QueueSetTracker(10_000);
-    tracker.seen(spec(), 0);
-    tracker.seen(spec(), 9_000);
+    see(tracker, spec(), 0);
+    see(tracker, spec(), 9_000);
     expect(tracker.prune(15_000)).toEqual([]);
     expect(tracker.forMetastore('default')).toHaveLength(1);
   });
 
   it('prunes only the expired sets and returns each of them once', () => {
     const tracker = new QueueSetTracker(10_000);
-    tracker.seen(spec({ queues: ['old'] }), 0);
-    tracker.seen(spec({ queues: ['recent'] }), 8_000);
+    see(tracker, spec({ queues: ['old'] }), 0);
+    see(tracker, spec({ queues: ['recent'] }), 8_000);
     const expired = tracker.prune(12_000);
     expect(expired.map((set) => set.spec.queues)).toEqual([['old']]);
     expect(tracker.prune(12_000)).toEqual([]);
@@ -67,16 +71,16 @@ describe('QueueSetTracker', () => {
 
   it('reports a pruned set as new again when it comes back', () => {
     const tracker = new QueueSetTracker(1_000);
-    tracker.seen(spec(), 0);
+    see(tracker, spec(), 0);
     tracker.prune(5_000);
-    expect(tracker.seen(spec(), 5_000)).toBe(true);
+    expect(see(tracker, spec(), 5_000)).toBe(true);
   });
 
   it('lists the sets of one metastore only', () => {
     const tracker = new QueueSetTracker(60_000);
-    tracker.seen(spec({ metastore: 'default', queues: ['a'] }), 0);
-    tracker.seen(spec({ metastore: 'analytics', queues: ['a'] }), 0);
-    tracker.seen(spec({ metastore: 'analytics', queues: ['b'] }), 0);
+    see(tracker, spec({ metastore: 'default', queues: ['a'] }), 0);
+    see(tracker, spec({ metastore: 'analytics', queues: ['a'] }), 0);
+    see(tracker, spec({ metastore: 'analytics', queues: ['b'] }), 0);
     expect(tracker.forMetastore('default').map((set) => set.spec.queues)).toEqual([['a']]);
     expect(
       tracker
@@ -89,8 +93,8 @@ describe('QueueSetTracker', () => {
 
   it('tracks the same queues with different executor filters separately', () => {
     const tracker = new QueueSetTracker(60_000);
-    tracker.seen(spec(), 0);
-    expect(tracker.seen(spec({ executorFilter: { names: ['CeleryExecutor'], includeDefault: false } }), 0)).toBe(true);
+    see(tracker, spec(), 0);
+    expect(see(tracker, spec({ executorFilter: { names: ['CeleryExecutor'], includeDefault: false } }), 0)).toBe(true);
     expect(tracker.forMetastore('default')).toHaveLength(2);
   });
 });
