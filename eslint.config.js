@@ -2,7 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const ADAPTERS = ['config', 'demo', 'grpc', 'http', 'metastore', 'poller', 'telemetry'];
+const ADAPTERS = ['config', 'demo', 'grpc', 'http', 'metastore', 'poller', 'sim', 'telemetry'];
 const COMPOSITION_ROOTS = ['main', 'cli'];
 
 /** Everything under src/ except `allowed`, as relative import patterns from one level down. */

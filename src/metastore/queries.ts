@@ -28,3 +28,22 @@ GROUP BY queue, state`;
 
 /** SQLSTATE 42703: undefined_column. */
 export const UNDEFINED_COLUMN = '42703';
+
+/**
+ * Trace export (`airflow-keda-scaler export-trace`): finished task instances queued within
+ * [$1, $2), optionally only some queues ($3, NULL = all). Read through a cursor inside one
+ * read-only transaction: the cursor ends with the transaction, so nothing outlives it on a
+ * PgBouncer server connection. No ORDER BY: the metastore has no index on queued_dttm and the
+ * reader sorts; without a sort PostgreSQL streams rows as it scans.
+ */
+export const DECLARE_TASK_HISTORY_CURSOR = `DECLARE task_history NO SCROLL CURSOR FOR
+SELECT queue, queued_dttm, start_date, end_date, dag_id, task_id, try_number, state
+FROM task_instance
+WHERE queued_dttm >= $1 AND queued_dttm < $2
+  AND start_date IS NOT NULL AND end_date IS NOT NULL
+  AND ($3::text[] IS NULL OR queue = ANY($3::text[]))`;
+
+/** Rows per round trip; a constant because FETCH takes no parameters. */
+export const TASK_HISTORY_BATCH = 5000;
+export const FETCH_TASK_HISTORY = `FETCH ${TASK_HISTORY_BATCH} FROM task_history`;
+export const CLOSE_TASK_HISTORY_CURSOR = 'CLOSE task_history';

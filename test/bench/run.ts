@@ -4,7 +4,7 @@
  * in transaction mode. Prints a markdown table; `--out FILE` writes the same figures as JSON.
  *
  *   --scale quick|full|<rows>   metastore size and run lengths (quick ≈ a minute or two once built)
- *   --only a,b                  sections: tick, load, rpc, activation, footprint
+ *   --only a,b                  sections: tick, load, rpc, activation, footprint, simulator
  *   --out FILE                  JSON: { "name": { value, unit, baseline, ratio, ... } }
  */
 import { execFileSync } from 'node:child_process';
@@ -14,11 +14,13 @@ import { parseArgs } from 'node:util';
 
 import { benchActivation } from './activation.js';
 import { benchDatabaseLoad } from './db-load.js';
+import type { BenchEnvironment } from './environment.js';
 import { startBenchEnvironment } from './environment.js';
 import type { Figures } from './figures.js';
 import { markdownTable } from './figures.js';
 import { benchFootprint } from './footprint.js';
 import { benchRpcPath } from './rpc-path.js';
+import { runSimulatorBenchmark } from './simulator.js';
 import { benchTickQuery } from './tick-query.js';
 
 interface Plan {
@@ -36,12 +38,38 @@ const PLANS: Record<'quick' | 'full', Plan> = {
   full: { rows: 10_000_000, tickIterations: 2_000, loadSpeedup: 5, loadVirtualMinutes: 2, rpcSeconds: 10, activationTrials: 100, soakSeconds: 300 },
 };
 
-const SECTIONS = ['tick', 'load', 'rpc', 'activation', 'footprint'] as const;
+const SECTIONS = ['tick', 'load', 'rpc', 'activation', 'footprint', 'simulator'] as const;
 
 function plan(scale: string): Plan {
   if (scale === 'quick' || scale === 'full') return PLANS[scale];
   if (/^[0-9]+$/.test(scale) && Number(scale) >= 10_000) return { ...PLANS.quick, rows: Number(scale) };
   throw new Error(`--scale=${JSON.stringify(scale)} must be quick, full, or a row count >= 10000`);
+}
+
+/** Sections 1–5: each needs the metastore and a PgBouncer. */
+async function databaseSections(env: BenchEnvironment, only: readonly string[], chosen: Plan, log: (line: string) => void): Promise<Figures> {
+  const figures: Figures = {};
+  if (only.includes('tick')) {
+    log('1/5 tick query at metastore size');
+    Object.assign(figures, await benchTickQuery(env, chosen.tickIterations));
+  }
+  if (only.includes('load')) {
+    log('2/5 database load at equal freshness (1, 10, 50 worker sets)');
+    Object.assign(figures, await benchDatabaseLoad(env, [1, 10, 50], chosen.loadSpeedup, chosen.loadVirtualMinutes));
+  }
+  if (only.includes('rpc')) {
+    log('3/5 RPC path');
+    Object.assign(figures, await benchRpcPath(env, chosen.rpcSeconds));
+  }
+  if (only.includes('activation')) {
+    log('4/5 activation latency');
+    Object.assign(figures, await benchActivation(env, chosen.activationTrials));
+  }
+  if (only.includes('footprint')) {
+    log('5/5 footprint');
+    Object.assign(figures, await benchFootprint(env, chosen.soakSeconds));
+  }
+  return figures;
 }
 
 function versionOf(command: string, args: string[]): string {
@@ -67,31 +95,19 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${versionOf('psql', ['--version'])}, ${versionOf(process.env['TEST_PGBOUNCER_BIN'] ?? 'pgbouncer', ['--version'])}`;
   log(machine);
 
-  const env = await startBenchEnvironment(chosen.rows, log);
   const figures: Figures = {};
-  try {
-    if (only.includes('tick')) {
-      log('1/5 tick query at metastore size');
-      Object.assign(figures, await benchTickQuery(env, chosen.tickIterations));
+  if (only.includes('simulator')) {
+    // Needs no database: one 1,000,000-task week replayed, and a 4×4 sweep over it.
+    log('simulator: a 1,000,000-task week, one replay and a 4×4 sweep');
+    Object.assign(figures, await runSimulatorBenchmark());
+  }
+  if (only.some((name) => name !== 'simulator')) {
+    const env = await startBenchEnvironment(chosen.rows, log);
+    try {
+      Object.assign(figures, await databaseSections(env, only, chosen, log));
+    } finally {
+      await env.close();
     }
-    if (only.includes('load')) {
-      log('2/5 database load at equal freshness (1, 10, 50 worker sets)');
-      Object.assign(figures, await benchDatabaseLoad(env, [1, 10, 50], chosen.loadSpeedup, chosen.loadVirtualMinutes));
-    }
-    if (only.includes('rpc')) {
-      log('3/5 RPC path');
-      Object.assign(figures, await benchRpcPath(env, chosen.rpcSeconds));
-    }
-    if (only.includes('activation')) {
-      log('4/5 activation latency');
-      Object.assign(figures, await benchActivation(env, chosen.activationTrials));
-    }
-    if (only.includes('footprint')) {
-      log('5/5 footprint');
-      Object.assign(figures, await benchFootprint(env, chosen.soakSeconds));
-    }
-  } finally {
-    await env.close();
   }
 
   process.stdout.write(`\nMachine: ${machine}\nScale: ${values.scale} (${chosen.rows.toLocaleString('en-US')} task_instance rows)\n\n${markdownTable(figures)}\n`);

@@ -29,7 +29,7 @@ queues:
     duration: {distribution: lognormal, median: 60s, sigma: 0.9}
     arrivals:
       - burst: {tasks: 1500, cron: "0 * * * *", spread: 60s}
-      - poisson: {ratePerMinute: 34}
+      - poisson: {ratePerMinute: 54}
   reports:
     duration: {distribution: lognormal, median: 10m, sigma: 0.6}
     arrivals:
@@ -82,6 +82,7 @@ export async function runSimulatorBenchmark(): Promise<Record<string, SimFigure>
 
   return {
     'simulator trace tasks': { value: workload.queuedAt.length, unit: 'tasks' },
+    'simulator replay unfinished tasks': { value: result.metrics.tasks.unfinished, unit: 'tasks' },
     'simulator trace span': { value: Math.round(result.metrics.simulatedSeconds / 3600), unit: 'h' },
     'simulator CSV parse (1M-task week)': { value: Number(parseSeconds.toFixed(2)), unit: 's' },
     'simulator replay, one configuration (1M-task week)': { value: Number(replaySeconds.toFixed(2)), unit: 's' },

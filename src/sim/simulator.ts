@@ -1,0 +1,621 @@
+import type { QueueSetSpec } from '../core/metadata.js';
+import { decide, shouldPush } from '../core/scaling.js';
+import type { SimConfig } from './config.js';
+import { sample } from './distribution.js';
+import { EventQueue, FloatList, IntFifo } from './event-queue.js';
+import { HorizontalPodAutoscaler } from './hpa.js';
+import type { RunMetrics } from './metrics.js';
+import { summarize } from './metrics.js';
+import type { Rng } from './random.js';
+import { Stream, createRng } from './random.js';
+import type { Workload } from './workload.js';
+
+/*
+ * A discrete-event simulation, in virtual seconds, of one Celery worker Deployment scaled by KEDA
+ * and the HPA from this scaler's metric. Every scaling decision (KEDA poll, push tick, HPA metric
+ * read) comes from core's `decide()`, the function the gRPC service answers with; this file only
+ * models what happens around it. Rules cite ../shared/notes/keda.md (§3 = operator and HPA).
+ */
+
+// Event kinds, in the order they are handled when they fall on the same instant: work finishing
+// and pods becoming ready first, then new work, then the control loops observing the result.
+const COMPLETE = 0;
+const POD_READY = 1;
+const REQUEUE = 2;
+const GRACE_EXPIRED = 3;
+const SCALER_TICK = 4;
+const KEDA_POLL = 5;
+const HPA_SYNC = 6;
+const SAMPLE = 7;
+
+const STARTING = 0;
+const READY = 1;
+const TERMINATING = 2;
+const GONE = 3;
+
+/** Metric target of our scaler's MetricSpec: the metric is the desired worker count (README). */
+const METRIC_TARGET = 1;
+const MAX_CONCURRENCY = 1024;
+
+class Pod {
+  state = STARTING;
+  readyAt = -1;
+  busy = 0;
+  readonly slots: Int32Array;
+
+  constructor(
+    readonly id: number,
+    readonly uid: number,
+    readonly createdAt: number,
+    concurrency: number,
+  ) {
+    this.slots = new Int32Array(concurrency).fill(-1);
+  }
+}
+
+export type ScaleCause = 'keda-activation' | 'keda-cooldown' | 'keda-min' | 'hpa';
+
+export interface ScaleLogEntry {
+  readonly time: number;
+  readonly from: number;
+  readonly to: number;
+  readonly cause: ScaleCause;
+}
+
+export interface PollLogEntry {
+  readonly time: number;
+  readonly active: boolean;
+  readonly desired: number;
+}
+
+export interface SimLog {
+  readonly scale: ScaleLogEntry[];
+  readonly polls: PollLogEntry[];
+  readonly pushes: number[];
+  readonly hpaSyncs: { readonly time: number; readonly replicas: number }[];
+}
+
+/** Sampled every `sampleSeconds`: what the report's timelines draw. */
+export interface Timeline {
+  readonly time: Float64Array;
+  readonly queued: Float64Array;
+  readonly running: Float64Array;
+  /** Ready worker pods (serving tasks). */
+  readonly workers: Float64Array;
+  /** The Deployment's spec.replicas. */
+  readonly replicas: Float64Array;
+  /** What the scaler would answer now: decide().desired. */
+  readonly desired: Float64Array;
+}
+
+export interface RunOptions {
+  readonly recordTimeline?: boolean;
+  readonly recordLog?: boolean;
+}
+
+export interface SimulationResult {
+  /** The configuration as run, with the HPA phase resolved. */
+  readonly config: SimConfig;
+  readonly metrics: RunMetrics;
+  readonly timeline: Timeline | null;
+  readonly log: SimLog | null;
+}
+
+/** Runs one configuration over one workload. Pure: the same inputs give the same result. */
+export function runSimulation(workload: Workload, config: SimConfig, options: RunOptions = {}): SimulationResult {
+  return new Simulation(workload, config, options).run();
+}
+
+class Simulation {
+  private readonly conc: number;
+  private readonly spec: QueueSetSpec;
+  private readonly served: Uint8Array;
+  private readonly events = new EventQueue(4096);
+  private readonly waiting = new IntFifo(4096);
+  private readonly freeSlotFifo = new IntFifo(1024);
+  private readonly pods: Pod[] = [];
+  /** Pods not terminating (starting or ready), in creation order. */
+  private activePods: Pod[] = [];
+  private readonly hpa: HorizontalPodAutoscaler;
+  private readonly podRng: Rng;
+  private readonly uidRng: Rng;
+  private readonly config: SimConfig;
+
+  private readonly taskGen: Int32Array;
+  private readonly taskSlot: Int32Array;
+  private readonly enqueuedAt: Float64Array;
+  private readonly waits: FloatList;
+
+  private now = 0;
+  private nextArrival = 0;
+  private specReplicas = 0;
+  private nStarting = 0;
+  private nReady = 0;
+  private nTerminating = 0;
+  private running = 0;
+  private freeSlots = 0;
+  private pendingRequeues = 0;
+  private lastActiveTime: number | null = null;
+  private lastPolledDesired = 0;
+  private pushedActive = false;
+
+  // Accumulators (integrals over time and counters).
+  private workerSeconds = 0;
+  private busySlotSeconds = 0;
+  private underAccuracy = 0;
+  private overAccuracy = 0;
+  private underSeconds = 0;
+  private overSeconds = 0;
+  private peakWorkers = 0;
+  private tasksKilled = 0;
+  private completed = 0;
+  private servedTasks = 0;
+  private scaleEvents = 0;
+  private readonly scaleEventsByCause: Record<ScaleCause, number> = {
+    'keda-activation': 0,
+    'keda-cooldown': 0,
+    'keda-min': 0,
+    hpa: 0,
+  };
+  private unstableIntervals = 0;
+  private sampleIntervals = 0;
+  private lastSampleDemand = -1;
+  private lastSampleSupply = -1;
+
+  private readonly timeline: Record<keyof Timeline, FloatList> | null;
+  private readonly log: SimLog | null;
+
+  constructor(
+    private readonly workload: Workload,
+    config: SimConfig,
+    options: RunOptions,
+  ) {
+    if (config.workerConcurrency > MAX_CONCURRENCY) {
+      throw new RangeError(`workerConcurrency ${config.workerConcurrency} exceeds ${MAX_CONCURRENCY}`);
+    }
+    const phaseRng = createRng(config.seed, Stream.phase);
+    const hpaOffset =
+      config.hpaSyncOffsetSeconds ?? Math.round(phaseRng.next() * config.hpaSyncPeriodSeconds * 1000) / 1000;
+    this.config = { ...config, hpaSyncOffsetSeconds: hpaOffset, initialReplicas: config.initialReplicas ?? config.minReplicaCount };
+    this.conc = config.workerConcurrency;
+    this.spec = {
+      metastore: 'default',
+      queues: config.queues ?? workload.queueNames,
+      executorFilter: null,
+      workerConcurrency: config.workerConcurrency,
+      minReplicaCount: config.minReplicaCount,
+      maxReplicaCount: config.maxReplicaCount,
+      activationThreshold: config.activationThreshold,
+    };
+    this.served = new Uint8Array(workload.queueNames.length);
+    const servedNames = new Set(this.spec.queues);
+    workload.queueNames.forEach((name, i) => {
+      this.served[i] = servedNames.has(name) ? 1 : 0;
+    });
+    const n = workload.queuedAt.length;
+    for (let i = 0; i < n; i++) this.servedTasks += this.served[workload.queue[i] as number] as number;
+    this.taskGen = new Int32Array(n);
+    this.taskSlot = new Int32Array(n).fill(-1);
+    this.enqueuedAt = new Float64Array(n);
+    this.waits = new FloatList(Math.max(1024, this.servedTasks));
+    this.hpa = new HorizontalPodAutoscaler({
+      // KEDA sets the HPA's minReplicas to max(minReplicaCount, 1) (keda.md §3.1).
+      minReplicas: Math.max(config.minReplicaCount, 1),
+      maxReplicas: config.maxReplicaCount,
+      tolerance: config.hpaTolerance,
+      behavior: config.hpaBehavior,
+    });
+    this.podRng = createRng(config.seed, Stream.pods);
+    this.uidRng = createRng(config.seed, Stream.scaleIn);
+    this.timeline = options.recordTimeline
+      ? {
+          time: new FloatList(),
+          queued: new FloatList(),
+          running: new FloatList(),
+          workers: new FloatList(),
+          replicas: new FloatList(),
+          desired: new FloatList(),
+        }
+      : null;
+    this.log = options.recordLog ? { scale: [], polls: [], pushes: [], hpaSyncs: [] } : null;
+  }
+
+  run(): SimulationResult {
+    const { queuedAt, duration } = this.workload;
+    const n = queuedAt.length;
+    const config = this.config;
+
+    // Pods already running when the run starts are ready at once.
+    const initial = config.initialReplicas ?? config.minReplicaCount;
+    this.specReplicas = initial;
+    for (let i = 0; i < initial; i++) this.makeReady(this.createPod());
+
+    // KEDA's loop polls at once, then every pollingInterval (keda.md §3.1).
+    this.events.push(0, KEDA_POLL, 0, 0);
+    this.events.push(config.hpaSyncOffsetSeconds ?? 0, HPA_SYNC, 0, 0);
+    this.events.push(0, SAMPLE, 0, 0);
+    if (config.trigger === 'external-push') this.events.push(0, SCALER_TICK, 0, 0);
+
+    let totalWork = 0;
+    for (let i = 0; i < n; i++) totalWork += duration[i] as number;
+    const lastArrival = n > 0 ? (queuedAt[n - 1] as number) : 0;
+    // A safety stop for configurations that never drain; unfinished tasks are reported.
+    const horizon = lastArrival + totalWork / (config.maxReplicaCount * this.conc) + 7 * 86400;
+
+    const events = this.events;
+    for (;;) {
+      if (this.nextArrival < n) {
+        const ta = queuedAt[this.nextArrival] as number;
+        const te = events.peekTime();
+        if (ta < te || (ta === te && events.peekKind() >= REQUEUE)) {
+          this.advance(ta);
+          const task = this.nextArrival;
+          this.nextArrival += 1;
+          if (this.served[this.workload.queue[task] as number] === 1) {
+            this.enqueue(task);
+            this.dispatch();
+          }
+          continue;
+        }
+      }
+      const id = events.pop();
+      const t = events.timeOf(id);
+      const kind = events.kindOf(id);
+      const a = events.aOf(id);
+      const b = events.bOf(id);
+      if (t > horizon) break;
+      this.advance(t);
+      switch (kind) {
+        case COMPLETE:
+          this.complete(a, b);
+          break;
+        case POD_READY:
+          this.podReady(a);
+          break;
+        case REQUEUE:
+          this.pendingRequeues -= 1;
+          this.enqueue(a);
+          this.dispatch();
+          break;
+        case GRACE_EXPIRED:
+          this.graceExpired(a);
+          break;
+        case SCALER_TICK:
+          this.scalerTick();
+          events.push(t + config.scalerTickSeconds, SCALER_TICK, 0, 0);
+          break;
+        case KEDA_POLL:
+          this.kedaPoll();
+          events.push(t + config.pollingInterval, KEDA_POLL, 0, 0);
+          break;
+        case HPA_SYNC:
+          this.hpaSync();
+          events.push(t + config.hpaSyncPeriodSeconds, HPA_SYNC, 0, 0);
+          break;
+        case SAMPLE:
+          this.sample();
+          events.push(t + config.sampleSeconds, SAMPLE, 0, 0);
+          break;
+      }
+      if (kind >= KEDA_POLL && this.quiescent()) break;
+    }
+
+    const metrics = summarize({
+      waits: this.waits.view(),
+      tasks: this.servedTasks,
+      completed: this.completed,
+      tasksKilled: this.tasksKilled,
+      simulatedSeconds: this.now,
+      workerSeconds: this.workerSeconds,
+      busySlotSeconds: this.busySlotSeconds,
+      concurrency: this.conc,
+      peakWorkers: this.peakWorkers,
+      scaleEvents: this.scaleEvents,
+      scaleEventsByCause: { ...this.scaleEventsByCause },
+      underAccuracy: this.underAccuracy,
+      overAccuracy: this.overAccuracy,
+      underSeconds: this.underSeconds,
+      overSeconds: this.overSeconds,
+      unstableIntervals: this.unstableIntervals,
+      sampleIntervals: this.sampleIntervals,
+    });
+    return {
+      config: this.config,
+      metrics,
+      timeline: this.timeline === null ? null : finishTimeline(this.timeline),
+      log: this.log,
+    };
+  }
+
+  /** Nothing left to happen: all work done, and the Deployment at rest at its floor. */
+  private quiescent(): boolean {
+    return (
+      this.nextArrival >= this.workload.queuedAt.length &&
+      this.waiting.length === 0 &&
+      this.running === 0 &&
+      this.pendingRequeues === 0 &&
+      this.nStarting === 0 &&
+      this.nTerminating === 0 &&
+      this.specReplicas === this.config.minReplicaCount
+    );
+  }
+
+  /** Integrates cost and provisioning over [now, t); state is piecewise constant between events. */
+  private advance(t: number): void {
+    const dt = t - this.now;
+    if (dt <= 0) return;
+    this.workerSeconds += (this.nStarting + this.nReady + this.nTerminating) * dt;
+    this.busySlotSeconds += this.running * dt;
+    // SPEC RG elasticity (Herbst et al.): demand = workers the tasks need now, supply = ready ones.
+    const demand = Math.ceil((this.waiting.length + this.running) / this.conc);
+    const supply = this.nReady;
+    if (demand > supply) {
+      this.underAccuracy += ((demand - supply) / demand) * dt;
+      this.underSeconds += dt;
+    } else if (supply > demand) {
+      this.overAccuracy += ((supply - demand) / Math.max(demand, 1)) * dt;
+      this.overSeconds += dt;
+    }
+    this.now = t;
+  }
+
+  private counts(): { queued: number; running: number } {
+    return { queued: this.waiting.length, running: this.running };
+  }
+
+  private enqueue(task: number): void {
+    this.enqueuedAt[task] = this.now;
+    this.waiting.push(task);
+  }
+
+  /** FIFO: the oldest waiting task takes the slot that has been free longest (Redis BRPOP order). */
+  private dispatch(): void {
+    while (this.waiting.length > 0 && this.freeSlots > 0) {
+      const slotId = this.freeSlotFifo.shift();
+      const pod = this.pods[(slotId / this.conc) | 0] as Pod;
+      if (pod.state !== READY) continue;
+      const task = this.waiting.shift();
+      const slot = slotId % this.conc;
+      pod.slots[slot] = task;
+      pod.busy += 1;
+      this.freeSlots -= 1;
+      this.running += 1;
+      this.taskSlot[task] = slotId;
+      this.waits.push(this.now - (this.enqueuedAt[task] as number));
+      this.events.push(this.now + (this.workload.duration[task] as number), COMPLETE, task, this.taskGen[task] as number);
+    }
+  }
+
+  private complete(task: number, generation: number): void {
+    if (this.taskGen[task] !== generation) return; // killed earlier; this attempt never finishes
+    const slotId = this.taskSlot[task] as number;
+    const pod = this.pods[(slotId / this.conc) | 0] as Pod;
+    pod.slots[slotId % this.conc] = -1;
+    pod.busy -= 1;
+    this.running -= 1;
+    this.completed += 1;
+    this.taskSlot[task] = -1;
+    if (pod.state === READY) {
+      this.freeSlotFifo.push(slotId);
+      this.freeSlots += 1;
+      this.dispatch();
+    } else if (pod.state === TERMINATING && pod.busy === 0) {
+      // Celery's warm shutdown ends once the last running task finishes.
+      this.gone(pod);
+    }
+  }
+
+  private createPod(): Pod {
+    const pod = new Pod(this.pods.length, this.uidRng.nextUint32(), this.now, this.conc);
+    this.pods.push(pod);
+    this.activePods.push(pod);
+    this.nStarting += 1;
+    const alive = this.nStarting + this.nReady + this.nTerminating;
+    if (alive > this.peakWorkers) this.peakWorkers = alive;
+    return pod;
+  }
+
+  private makeReady(pod: Pod): void {
+    pod.state = READY;
+    pod.readyAt = this.now;
+    this.nStarting -= 1;
+    this.nReady += 1;
+    const base = pod.id * this.conc;
+    for (let s = 0; s < this.conc; s++) this.freeSlotFifo.push(base + s);
+    this.freeSlots += this.conc;
+  }
+
+  private podReady(podId: number): void {
+    const pod = this.pods[podId] as Pod;
+    if (pod.state !== STARTING) return; // removed while starting
+    this.makeReady(pod);
+    this.dispatch();
+  }
+
+  private gone(pod: Pod): void {
+    if (pod.state === TERMINATING) this.nTerminating -= 1;
+    pod.state = GONE;
+  }
+
+  /** Sets the Deployment's spec.replicas; the ReplicaSet creates or removes pods at once. */
+  private setReplicas(replicas: number, cause: ScaleCause): void {
+    if (replicas === this.specReplicas) return;
+    this.log?.scale.push({ time: this.now, from: this.specReplicas, to: replicas, cause });
+    this.scaleEvents += 1;
+    this.scaleEventsByCause[cause] += 1;
+    this.specReplicas = replicas;
+    const active = this.nStarting + this.nReady;
+    if (replicas > active) {
+      for (let i = active; i < replicas; i++) {
+        const pod = this.createPod();
+        const startup = Math.max(0, sample(this.config.podStartup, this.podRng));
+        if (startup === 0) this.makeReady(pod);
+        else this.events.push(this.now + startup, POD_READY, pod.id, 0);
+      }
+      this.dispatch();
+    } else if (replicas < active) {
+      for (const victim of this.victims(active - replicas)) this.terminate(victim);
+    }
+  }
+
+  /**
+   * Which pods the ReplicaSet deletes (kubernetes `ActivePodsWithRanks`): not-ready before ready;
+   * with `idle-first`, lower pod-deletion-cost (= running tasks) next; then, for ready pods, the
+   * shorter ready time in log2 buckets, for starting ones the newer creation, ties by UID.
+   */
+  private victims(count: number): Pod[] {
+    const now = this.now;
+    const idleFirst = this.config.scaleInPolicy === 'idle-first';
+    const bucket = (since: number): number => {
+      const ageNs = (now - since) * 1e9;
+      return ageNs > 0 ? Math.floor(Math.log2(ageNs)) : -1;
+    };
+    const ranked = [...this.activePods].sort((p, q) => {
+      const pReady = p.state === READY ? 1 : 0;
+      const qReady = q.state === READY ? 1 : 0;
+      if (pReady !== qReady) return pReady - qReady;
+      if (idleFirst && p.busy !== q.busy) return p.busy - q.busy;
+      if (pReady === 1 && p.readyAt !== q.readyAt) {
+        const diff = bucket(p.readyAt) - bucket(q.readyAt);
+        if (diff !== 0) return diff;
+        return p.uid - q.uid;
+      }
+      if (p.createdAt !== q.createdAt) {
+        const diff = bucket(p.createdAt) - bucket(q.createdAt);
+        if (diff !== 0) return diff;
+      }
+      return p.uid - q.uid;
+    });
+    return ranked.slice(0, count);
+  }
+
+  /**
+   * SIGTERM to a worker pod. A starting pod just goes. A ready one stops taking tasks (Celery
+   * warm shutdown), finishes what it runs and exits; at terminationGracePeriodSeconds the kubelet
+   * kills it, and its remaining tasks are lost and retried (keda.md §3.4, §7.6).
+   */
+  private terminate(pod: Pod): void {
+    this.activePods = this.activePods.filter((p) => p !== pod);
+    if (pod.state === STARTING) {
+      this.nStarting -= 1;
+      pod.state = GONE;
+      return;
+    }
+    this.nReady -= 1;
+    this.freeSlots -= this.conc - pod.busy;
+    pod.state = TERMINATING;
+    this.nTerminating += 1;
+    if (pod.busy === 0) this.gone(pod);
+    else this.events.push(this.now + this.config.terminationGracePeriodSeconds, GRACE_EXPIRED, pod.id, 0);
+  }
+
+  private graceExpired(podId: number): void {
+    const pod = this.pods[podId] as Pod;
+    if (pod.state !== TERMINATING) return;
+    for (let s = 0; s < this.conc; s++) {
+      const task = pod.slots[s] as number;
+      if (task < 0) continue;
+      pod.slots[s] = -1;
+      this.taskGen[task] = (this.taskGen[task] as number) + 1;
+      this.taskSlot[task] = -1;
+      this.running -= 1;
+      this.tasksKilled += 1;
+      if (this.config.retryDelaySeconds > 0) {
+        this.pendingRequeues += 1;
+        this.events.push(this.now + this.config.retryDelaySeconds, REQUEUE, task, 0);
+      } else {
+        this.enqueue(task);
+      }
+    }
+    pod.busy = 0;
+    this.gone(pod);
+    this.dispatch();
+  }
+
+  /** KEDA activation (poll or push): 0 → max(min, 1), and lastActiveTime := now (keda.md §3.1). */
+  private activate(): void {
+    if (this.specReplicas === 0) this.setReplicas(Math.max(this.config.minReplicaCount, 1), 'keda-activation');
+    this.lastActiveTime = this.now;
+  }
+
+  /**
+   * One operator poll (`RequestScale`, keda.md §3.1, without errors, fallback or idleReplicaCount).
+   * cooldownPeriod governs only the step to zero, taken straight from any N once
+   * lastActiveTime + cooldownPeriod < now (strictly), or creation + initialCooldownPeriod < now
+   * before the first activity.
+   */
+  private kedaPoll(): void {
+    const decision = decide(this.counts(), this.spec);
+    this.lastPolledDesired = decision.desired;
+    this.log?.polls.push({ time: this.now, active: decision.active, desired: decision.desired });
+    const { minReplicaCount, cooldownPeriod, initialCooldownPeriod } = this.config;
+    if (decision.active) {
+      this.activate();
+    } else if (this.specReplicas > 0 && minReplicaCount === 0) {
+      const cooledDown =
+        this.lastActiveTime === null
+          ? initialCooldownPeriod < this.now
+          : this.lastActiveTime + cooldownPeriod < this.now;
+      if (cooledDown) this.setReplicas(0, 'keda-cooldown');
+    } else if (this.specReplicas < minReplicaCount) {
+      this.setReplicas(minReplicaCount, 'keda-min');
+    }
+  }
+
+  /**
+   * `external-push`: the scaler's tick sends StreamIsActive `true` on an inactive→active edge
+   * (core `shouldPush`), and KEDA ≥ 2.18 applies it at once (keda.md §2.7).
+   */
+  private scalerTick(): void {
+    const active = decide(this.counts(), this.spec).active;
+    if (shouldPush(this.pushedActive, active)) {
+      this.log?.pushes.push(this.now);
+      this.activate();
+    }
+    this.pushedActive = active;
+  }
+
+  /** One HPA reconcile; the metric is our GetMetrics answer, fresh or from KEDA's cache. */
+  private hpaSync(): void {
+    const status = this.nStarting + this.nReady;
+    const next = this.hpa.sync(this.now, this.specReplicas, status, METRIC_TARGET, () =>
+      this.config.useCachedMetrics ? this.lastPolledDesired : decide(this.counts(), this.spec).desired,
+    );
+    if (next !== null) this.setReplicas(next, 'hpa');
+    this.log?.hpaSyncs.push({ time: this.now, replicas: this.specReplicas });
+  }
+
+  private sample(): void {
+    const demand = Math.ceil((this.waiting.length + this.running) / this.conc);
+    const supply = this.nReady;
+    if (this.lastSampleDemand >= 0) {
+      // SPEC instability k: the share of intervals in which supply and demand do not move together.
+      const ds = Math.sign(supply - this.lastSampleSupply);
+      const dd = Math.sign(demand - this.lastSampleDemand);
+      if (ds !== dd) this.unstableIntervals += 1;
+      this.sampleIntervals += 1;
+    }
+    this.lastSampleDemand = demand;
+    this.lastSampleSupply = supply;
+    const tl = this.timeline;
+    if (tl !== null) {
+      tl.time.push(this.now);
+      tl.queued.push(this.waiting.length);
+      tl.running.push(this.running);
+      tl.workers.push(this.nReady);
+      tl.replicas.push(this.specReplicas);
+      tl.desired.push(decide(this.counts(), this.spec).desired);
+    }
+  }
+}
+
+function finishTimeline(lists: Record<keyof Timeline, FloatList>): Timeline {
+  return {
+    time: lists.time.view().slice(),
+    queued: lists.queued.view().slice(),
+    running: lists.running.view().slice(),
+    workers: lists.workers.view().slice(),
+    replicas: lists.replicas.view().slice(),
+    desired: lists.desired.view().slice(),
+  };
+}

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+
+import { parseCron } from '../../../src/sim/cron.js';
+import { SimInputError } from '../../../src/sim/errors.js';
+import { generateWorkload, parseIsoTimestamp, parseScenario } from '../../../src/sim/scenario.js';
+
+function problemsOf(text: string): readonly string[] {
+  try {
+    parseScenario(text, '/some/dir/bad.yaml');
+  } catch (err) {
+    if (err instanceof SimInputError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a SimInputError');
+}
+
+const MINIMAL = `
+duration: 2h
+queues:
+  default:
+    duration: 60s
+    arrivals:
+      - poisson: {ratePerMinute: 6}
+`;
+
+describe('scenario YAML', () => {
+  it('reads a minimal scenario with defaults for everything else', () => {
+    const scenario = parseScenario(MINIMAL, 'min.yaml');
+    expect(scenario.name).toBe('min.yaml');
+    expect(scenario.settings).toEqual({});
+    expect(scenario.workload).toMatchObject({ kind: 'generated', durationSeconds: 7200 });
+  });
+
+  it('names the file, the key path and the value of every problem at once', () => {
+    const problems = problemsOf(`
+duration: 2h
+queues:
+  default:
+    arrivals:
+      - poisson: {ratePerMinute: -3, duration: {distribution: lognormal, median: 60s}}
+      - poison: {ratePerMinute: 3}
+      - burst: {tasks: 2.5, cron: "61 * * * *", duration: 10s}
+scaledObject:
+  pollingInterval: "fast"
+  trigger: push
+workers:
+  concurency: 16
+`);
+    expect(problems).toEqual([
+      'bad.yaml: workers.concurency: unknown key (expected one of: concurrency, startup, terminationGracePeriodSeconds, scaleIn, initialReplicas)',
+      'bad.yaml: scaledObject.pollingInterval: "fast" must be a whole number >= 1 and <= 86400',
+      'bad.yaml: scaledObject.trigger: "push" must be one of: external, external-push',
+      'bad.yaml: queues.default.arrivals[0].poisson.ratePerMinute: -3 must be a number > 0',
+      'bad.yaml: queues.default.arrivals[0].poisson.duration.sigma: missing; it must be a number >= 0 and <= 10',
+      'bad.yaml: queues.default.arrivals[1].poison: unknown key (expected one of: poisson, ramp, burst)',
+      'bad.yaml: queues.default.arrivals[2].burst.tasks: 2.5 must be a whole number >= 1 and <= 10000000',
+      'bad.yaml: queues.default.arrivals[2].burst.cron: "61 * * * *" is not a cron expression: minute field "61" is outside 0-59',
+    ]);
+  });
+
+  it('reports a YAML syntax error with its line and column', () => {
+    expect(problemsOf('duration: 2h\nqueues: [unclosed\n')).toEqual([expect.stringMatching(/^bad\.yaml:3:1: not valid YAML: /)]);
+  });
+
+  it('needs exactly one of queues or trace', () => {
+    expect(problemsOf('duration: 1h\n')).toEqual(['bad.yaml: needs exactly one of queues (a generated workload) or trace (a CSV file to replay)']);
+    expect(problemsOf('trace: t.csv\nduration: 1h\n')).toEqual([
+      'bad.yaml: duration: "1h" applies only to a generated workload (queues), not to a trace',
+    ]);
+  });
+
+  it('asks for a duration on the arrival or its queue', () => {
+    expect(problemsOf('duration: 1h\nqueues:\n  q:\n    arrivals:\n      - poisson: {ratePerHour: 5}\n')).toEqual([
+      'bad.yaml: queues.q.arrivals[0].poisson.duration: missing (set it here or on the queue)',
+    ]);
+  });
+
+  it('reads settings and defaults a partial HPA behavior the way Kubernetes does', () => {
+    const scenario = parseScenario(
+      `${MINIMAL}
+seed: 9
+workers: {concurrency: 8, startup: {distribution: lognormal, median: 40s, sigma: 0.3}, scaleIn: idle-first}
+scaledObject:
+  pollingInterval: 5
+  minReplicaCount: 1
+  queues: [default, high]
+  behavior: {scaleDown: {stabilizationWindowSeconds: 60}}
+simulation: {retryDelaySeconds: 5m}
+`,
+      'settings.yaml',
+    );
+    expect(scenario.settings).toMatchObject({
+      seed: 9,
+      workerConcurrency: 8,
+      podStartup: { distribution: 'lognormal', median: 40, sigma: 0.3 },
+      scaleInPolicy: 'idle-first',
+      pollingInterval: 5,
+      minReplicaCount: 1,
+      queues: ['default', 'high'],
+      retryDelaySeconds: 300,
+    });
+    expect(scenario.settings.hpaBehavior?.scaleDown.stabilizationWindowSeconds).toBe(60);
+    expect(scenario.settings.hpaBehavior?.scaleUp.policies).toHaveLength(2);
+  });
+});
+
+describe('workload generation', () => {
+  it('fires a cron burst of N tasks at every matching minute (UTC)', () => {
+    const scenario = parseScenario(
+      'duration: 1d\nstart: 2024-01-01T00:00:00Z\nqueues:\n  etl:\n    arrivals:\n      - burst: {tasks: 300, cron: "0 */6 * * *", duration: 10s}\n',
+      'cron.yaml',
+    );
+    const workload = generateWorkload(scenario, 1);
+    expect(workload.queuedAt.length).toBe(1200);
+    expect([...new Set(workload.queuedAt)]).toEqual([0, 21600, 43200, 64800]);
+  });
+
+  it('draws a Poisson stream at the given rate and is the same for the same seed', () => {
+    const scenario = parseScenario('duration: 10d\nqueues:\n  q:\n    duration: 1s\n    arrivals:\n      - poisson: {ratePerMinute: 10}\n', 'p.yaml');
+    const a = generateWorkload(scenario, 5);
+    const expected = 10 * 60 * 24 * 10;
+    expect(Math.abs(a.queuedAt.length / expected - 1)).toBeLessThan(0.01);
+    expect(generateWorkload(scenario, 5).queuedAt).toEqual(a.queuedAt);
+    expect(generateWorkload(scenario, 6).queuedAt).not.toEqual(a.queuedAt);
+  });
+
+  it('ramps the arrival rate linearly', () => {
+    const scenario = parseScenario(
+      'duration: 4h\nqueues:\n  q:\n    duration: 1s\n    arrivals:\n      - ramp: {startRatePerMinute: 0, endRatePerMinute: 100, from: 0h, until: 4h}\n',
+      'r.yaml',
+    );
+    const times = generateWorkload(scenario, 2).queuedAt;
+    const firstHour = times.filter((t) => t < 3600).length;
+    const lastHour = times.filter((t) => t >= 3 * 3600).length;
+    // Expected 750 and 5250 (integrals of the linear rate over the first and last hour).
+    expect(Math.abs(firstHour / 750 - 1)).toBeLessThan(0.1);
+    expect(Math.abs(lastHour / 5250 - 1)).toBeLessThan(0.05);
+  });
+});
+
+describe('cron and timestamps', () => {
+  it('matches minute, hour, ranges, steps and either day field', () => {
+    const at = (iso: string): number => Date.parse(iso);
+    const weekdays = parseCron('30 6 * * 1-5');
+    expect(weekdays.matches(at('2024-01-01T06:30:00Z'))).toBe(true); // Monday
+    expect(weekdays.matches(at('2024-01-06T06:30:00Z'))).toBe(false); // Saturday
+    const firstOrSunday = parseCron('0 0 1 * 0');
+    expect(firstOrSunday.matches(at('2024-01-07T00:00:00Z'))).toBe(true); // a Sunday
+    expect(firstOrSunday.matches(at('2024-02-01T00:00:00Z'))).toBe(true); // the 1st
+    expect(firstOrSunday.matches(at('2024-02-02T00:00:00Z'))).toBe(false);
+    expect(() => parseCron('* * *')).toThrow('needs 5 fields');
+  });
+
+  it('reads ISO-8601 with or without an offset (UTC), and PostgreSQL text form', () => {
+    expect(parseIsoTimestamp('2024-03-01T10:00:00Z')).toBe(Date.UTC(2024, 2, 1, 10));
+    expect(parseIsoTimestamp('2024-03-01T10:00:00')).toBe(Date.UTC(2024, 2, 1, 10));
+    expect(parseIsoTimestamp('2024-03-01 10:00:00.250+02')).toBe(Date.UTC(2024, 2, 1, 8, 0, 0, 250));
+    expect(parseIsoTimestamp('2024-03-01T10:00+0530')).toBe(Date.UTC(2024, 2, 1, 4, 30));
+    expect(parseIsoTimestamp('2024-02-30T00:00:00Z')).toBeNaN();
+    expect(parseIsoTimestamp('yesterday')).toBeNaN();
+  });
+});

@@ -1,0 +1,23 @@
+import type { SimConfig } from '../../../src/sim/config.js';
+import { DEFAULT_CONFIG } from '../../../src/sim/config.js';
+import { fixed } from '../../../src/sim/distribution.js';
+import type { Workload } from '../../../src/sim/workload.js';
+import { WorkloadBuilder } from '../../../src/sim/workload.js';
+
+/** Tasks as [queuedAt, duration] (seconds), all on one queue. */
+export function workloadOf(tasks: readonly (readonly [number, number])[], queue = 'default'): Workload {
+  const builder = new WorkloadBuilder();
+  const id = builder.queueId(queue);
+  for (const [at, duration] of tasks) builder.add(id, at, duration);
+  return builder.build({ name: 'test', source: 'scenario', startEpochMs: 0 });
+}
+
+/** n identical tasks queued at `at`. */
+export function burst(n: number, at: number, duration: number): [number, number][] {
+  return Array.from({ length: n }, () => [at, duration] as [number, number]);
+}
+
+/** A config with instant pod start and a fixed HPA phase, so times are easy to reason about. */
+export function simConfig(overrides: Partial<SimConfig> = {}): SimConfig {
+  return { ...DEFAULT_CONFIG, podStartup: fixed(0), hpaSyncOffsetSeconds: 0, ...overrides };
+}
