@@ -1,21 +1,27 @@
 # syntax=docker/dockerfile:1
-# Build: compile TypeScript with dev dependencies.
+# airflow-keda-scaler image: `serve` as the entrypoint, non-root, production dependencies only,
+# nothing written to disk (runs with readOnlyRootFilesystem; deploy/base mounts an emptyDir at /tmp
+# anyway). Build and push for EKS, e.g.:
+#   docker build -t <account>.dkr.ecr.<region>.amazonaws.com/airflow-keda-scaler:0.1.0 .
+# For reproducible builds pin the base images by digest (FROM image:tag@sha256:...).
+
+# Build: compile TypeScript with dev dependencies. No install scripts are needed to run tsc.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
 COPY src ./src
 RUN npm run build
 
-# Production dependencies only.
+# Production dependencies only (no native modules; protobufjs' postinstall is a CLI check).
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
 
-# Runtime: distroless, non-root, read-only root filesystem friendly (writes nothing to disk).
+# Runtime: distroless (no shell, no package manager), uid/gid 65532 "nonroot" as deploy/base sets.
 FROM gcr.io/distroless/nodejs20-debian12:nonroot
 WORKDIR /app
 ENV NODE_ENV=production
@@ -24,6 +30,7 @@ COPY --from=build /app/dist ./dist
 COPY proto ./proto
 COPY package.json ./
 USER 65532:65532
+# 9090 gRPC (KEDA), 8080 HTTP (/healthz, /readyz, /metrics)
 EXPOSE 9090 8080
 ENTRYPOINT ["/nodejs/bin/node", "dist/cli.js"]
 CMD ["serve"]

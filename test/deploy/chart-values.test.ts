@@ -1,0 +1,218 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { Ajv } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  CHART_FIXTURES,
+  CHART_VALUES_DIR,
+  DEPLOY_DIR,
+  INSTALL_VALUES,
+  INSTALL_VALUES_WITH_SETS,
+  at,
+  chartValues,
+  helmMerge,
+  isMap,
+  readYamlMap,
+} from './helpers.js';
+import type { YamlMap } from './helpers.js';
+
+const RFC1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+let validate: ValidateFunction;
+
+function errorsOf(values: unknown): ErrorObject[] {
+  validate(values);
+  return validate.errors ?? [];
+}
+
+function describeErrors(errors: readonly ErrorObject[]): string {
+  return errors.map((e) => `${e.instancePath} ${e.message ?? ''} ${JSON.stringify(e.params)}`).join('\n');
+}
+
+beforeAll(() => {
+  const schema = JSON.parse(readFileSync(join(CHART_FIXTURES, 'values.schema.json'), 'utf8')) as YamlMap;
+  // The chart's schema is draft-07 with its own x-docsSection keywords and int32/int64 formats.
+  const ajv = new Ajv({ strict: false, allErrors: true, logger: false });
+  for (const format of ['int32', 'int64', 'date-time']) ajv.addFormat(format, true);
+  validate = ajv.compile(schema);
+});
+
+describe('chart values for the official Airflow chart 1.19.0', () => {
+  it('accepts the chart defaults themselves (the schema and defaults are the pinned pair)', () => {
+    expect(describeErrors(errorsOf(chartValues()))).toBe('');
+  });
+
+  it('validates values.yaml + worker-concurrency.yaml, deep-merged over the chart defaults, against values.schema.json', () => {
+    expect(describeErrors(errorsOf(chartValues(...INSTALL_VALUES)))).toBe('');
+  });
+
+  it('validates the worker-sets values layered on top as well', () => {
+    expect(describeErrors(errorsOf(chartValues(...INSTALL_VALUES_WITH_SETS)))).toBe('');
+  });
+
+  it.each([
+    ['workers', { terminationGracePeriodSecond: 600 }, 'terminationGracePeriodSecond'],
+    ['pgbouncer', { configSecretNmae: 'airflow-pgbouncer-ini' }, 'configSecretNmae'],
+    ['apiServer', { service: { typ: 'LoadBalancer' } }, 'typ'],
+    ['dags', { gitSync: { sshKeySecrets: 'airflow-git-ssh-key' } }, 'sshKeySecrets'],
+    ['logs', { persistance: { enabled: true } }, 'persistance'],
+  ])('refuses a misspelled key under %s (%s)', (section, typo, key) => {
+    const values = helmMerge(chartValues(...INSTALL_VALUES), { [section]: typo });
+    const errors = errorsOf(values);
+    expect(errors.some((e) => e.keyword === 'additionalProperties' && e.params['additionalProperty'] === key)).toBe(true);
+  });
+
+  it('refuses a value of the wrong type (terminationGracePeriodSeconds as a string)', () => {
+    const values = helmMerge(chartValues(...INSTALL_VALUES), { workers: { terminationGracePeriodSeconds: '600' } });
+    expect(errorsOf(values).some((e) => e.instancePath === '/workers/terminationGracePeriodSeconds')).toBe(true);
+  });
+
+  it('pins the same chart version in install.sh as the fixture it is validated against', () => {
+    const script = readFileSync(join(DEPLOY_DIR, 'install.sh'), 'utf8');
+    expect(script).toMatch(/^readonly CHART_VERSION=1\.19\.0$/m);
+    expect(at(chartValues(), 'airflowVersion')).toBe('3.1.7'); // chart 1.19.0's default Airflow
+  });
+});
+
+describe('the production settings', () => {
+  const values = chartValues(...INSTALL_VALUES);
+
+  it('runs CeleryExecutor workers as a Deployment with a 600 s grace period, chart KEDA and HPA off', () => {
+    expect(at(values, 'executor')).toBe('CeleryExecutor');
+    expect(at(values, 'workers.persistence.enabled')).toBe(false);
+    expect(at(values, 'workers.celery.persistence.enabled')).toBe(false);
+    expect(at(values, 'workers.terminationGracePeriodSeconds')).toBe(600);
+    expect(at(values, 'workers.keda.enabled')).toBe(false);
+    expect(at(values, 'workers.hpa.enabled')).toBe(false);
+    expect(at(values, 'triggerer.keda.enabled')).toBe(false);
+    expect(at(values, 'useStandardNaming')).toBe(false); // ScaledObjects target <release>-worker
+  });
+
+  it('uses RDS through PgBouncer with external secrets, and puts logs on efs-sc', () => {
+    expect(at(values, 'postgresql.enabled')).toBe(false);
+    expect(at(values, 'pgbouncer.enabled')).toBe(true);
+    expect(at(values, 'pgbouncer.configSecretName')).toBe('airflow-pgbouncer-ini');
+    expect(at(values, 'pgbouncer.metricsExporterSidecar.statsSecretName')).toBe('airflow-pgbouncer-stats-connection');
+    expect(at(values, 'data.metadataSecretName')).toBe('airflow-metadata-connection');
+    expect(at(values, 'data.resultBackendSecretName')).toBe('airflow-result-backend-connection');
+    expect(at(values, 'logs.persistence')).toMatchObject({ enabled: true, storageClassName: 'efs-sc' });
+  });
+
+  it('syncs DAGs over SSH with the gitSshKey secret, known hosts, branch, rev HEAD, depth 1 and subPath dags', () => {
+    const gitSync = at(values, 'dags.gitSync');
+    expect(gitSync).toMatchObject({ enabled: true, rev: 'HEAD', depth: 1, subPath: 'dags', sshKeySecret: 'airflow-git-ssh-key', branch: 'main', ref: 'main' });
+    expect(at(gitSync, 'repo')).toMatch(/^git@[^:]+:.+\.git$/); // scp-like SSH, no ssh:// prefix
+    expect(at(gitSync, 'knownHosts')).toEqual(expect.any(String));
+    expect(at(gitSync, 'wait')).toBeNull(); // `wait` would override `period` in git-sync v4
+  });
+
+  it('exposes the Airflow 3 API server through a LoadBalancer Service', () => {
+    expect(at(values, 'apiServer.service.type')).toBe('LoadBalancer');
+    expect(at(values, 'apiServer.service.annotations')).toMatchObject({
+      'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal',
+    });
+  });
+
+  it.each([
+    'scheduler.resources',
+    'scheduler.logGroomerSidecar.resources',
+    'triggerer.resources',
+    'triggerer.logGroomerSidecar.resources',
+    'dagProcessor.resources',
+    'dagProcessor.logGroomerSidecar.resources',
+    'apiServer.resources',
+    'workers.resources',
+    'workers.logGroomerSidecar.resources',
+    'redis.resources',
+    'statsd.resources',
+    'pgbouncer.resources',
+    'pgbouncer.metricsExporterSidecar.resources',
+    'dags.gitSync.resources',
+    'createUserJob.resources',
+    'migrateDatabaseJob.resources',
+  ])('sets explicit requests and limits for %s', (path) => {
+    const resources = at(values, path);
+    expect(at(resources, 'requests.cpu')).toEqual(expect.any(String));
+    expect(at(resources, 'requests.memory')).toEqual(expect.any(String));
+    expect(at(resources, 'limits.memory')).toEqual(expect.any(String));
+  });
+
+  it('leaves disabled components disabled (they would need resources too)', () => {
+    // (webserver.* renders only for Airflow < 3; apiServer serves the UI here.)
+    for (const path of ['flower.enabled', 'cleanup.enabled', 'databaseCleanup.enabled', 'kerberos.enabled']) {
+      expect(at(values, path), path).toBe(false);
+    }
+  });
+
+  it('never ships the chart default admin password', () => {
+    expect(at(readYamlMap(join(CHART_VALUES_DIR, 'values.yaml')), 'createUserJob.defaultUser.password')).toBeUndefined();
+  });
+});
+
+describe('worker concurrency has one source of truth', () => {
+  const source = readYamlMap(join(CHART_VALUES_DIR, 'worker-concurrency.yaml'));
+  const concurrency = at(source, 'config.celery.worker_concurrency');
+
+  it('is set only in chart-values/worker-concurrency.yaml', () => {
+    expect(concurrency).toMatch(/^[1-9][0-9]*$/);
+    for (const file of ['values.yaml', 'values-worker-sets.yaml']) {
+      const values = readYamlMap(join(CHART_VALUES_DIR, file));
+      expect(at(values, 'config.celery.worker_concurrency'), file).toBeUndefined();
+      expect(JSON.stringify(values), file).not.toMatch(/concurrency|WORKER_CONCURRENCY/i);
+    }
+  });
+
+  it('reaches the chart as config.celery.worker_concurrency, over the chart default', () => {
+    expect(at(chartValues(), 'config.celery.worker_concurrency')).toBe(16);
+    expect(String(at(chartValues(...INSTALL_VALUES), 'config.celery.worker_concurrency'))).toBe(concurrency);
+    expect(String(at(chartValues(...INSTALL_VALUES_WITH_SETS), 'config.celery.worker_concurrency'))).toBe(concurrency);
+  });
+});
+
+describe('worker sets', () => {
+  const sets = at(chartValues(...INSTALL_VALUES_WITH_SETS), 'workers.celery.sets');
+
+  it('are several, each with a DNS-safe name and its own single queue', () => {
+    expect(Array.isArray(sets)).toBe(true);
+    const list = (sets as unknown[]).filter(isMap);
+    expect(list.length).toBeGreaterThanOrEqual(2);
+    const queues = list.map((s) => s['queue']);
+    expect(new Set(queues).size).toBe(list.length);
+    for (const set of list) {
+      expect(set['name']).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+      expect(set['queue']).toMatch(/^[A-Za-z0-9_.-]+$/); // one queue, no comma list
+      expect(at(set, 'resources.requests.cpu')).toEqual(expect.any(String));
+    }
+    expect(at(chartValues(...INSTALL_VALUES_WITH_SETS), 'workers.celery.enableDefault')).toBe(true);
+  });
+});
+
+describe('secret names', () => {
+  const script = readFileSync(join(DEPLOY_DIR, 'install.sh'), 'utf8');
+  const created = new Set([...script.matchAll(/^readonly SECRET_[A-Z_]+=([^\s]+)$/gm)].map((m) => m[1]));
+  const values = chartValues(...INSTALL_VALUES);
+
+  it.each([
+    'data.metadataSecretName',
+    'data.resultBackendSecretName',
+    'pgbouncer.configSecretName',
+    'pgbouncer.metricsExporterSidecar.statsSecretName',
+    'dags.gitSync.sshKeySecret',
+    'fernetKeySecretName',
+    'apiSecretKeySecretName',
+    'jwtSecretName',
+  ])('%s names a Secret that install.sh creates, with an RFC 1123 name', (path) => {
+    const name = at(values, path);
+    expect(name).toMatch(RFC1123_SUBDOMAIN);
+    expect(created.has(name as string)).toBe(true);
+  });
+
+  it('differ from the names the chart generates for release "airflow", so Helm never owns them', () => {
+    const chartOwned = ['airflow-metadata', 'airflow-result-backend', 'airflow-pgbouncer-config', 'airflow-pgbouncer-stats',
+      'airflow-fernet-key', 'airflow-api-secret-key', 'airflow-jwt-secret', 'airflow-ssh-secret'];
+    for (const name of created) expect(chartOwned).not.toContain(name);
+  });
+});
