@@ -4,12 +4,15 @@ import tseslint from 'typescript-eslint';
 
 const ADAPTERS = ['config', 'demo', 'grpc', 'http', 'metastore', 'poller', 'sim', 'telemetry'];
 const COMPOSITION_ROOTS = ['main', 'cli'];
+// live/ wires the simulator, the demo metastore and a gRPC client together: composition, not an adapter.
+const COMPOSITION_DIRS = ['live'];
 
 /** Everything under src/ except `allowed`, as relative import patterns from one level down. */
 function foreignModules(allowed) {
   return [
     ...ADAPTERS.filter((name) => name !== allowed).map((name) => `../${name}/*`),
     ...COMPOSITION_ROOTS.map((name) => `../${name}.js`),
+    ...COMPOSITION_DIRS.map((name) => `../${name}/*`),
   ];
 }
 

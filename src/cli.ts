@@ -7,17 +7,22 @@ import { loadConfig } from './config/load-config.js';
 import type { ScalerConfig } from './core/config.js';
 import { CONFIG_FILE_ENV } from './core/config.js';
 import { isScalerError } from './core/errors.js';
+import { isSimInputError } from './sim/errors.js';
 import type { Logger } from './core/ports.js';
 import type { RunningService } from './main.js';
 import { startService } from './main.js';
 import { createLogger } from './telemetry/logger.js';
+
+const DEFAULT_DEMO_SPEED = 20;
 
 const USAGE = `Usage: airflow-keda-scaler <command> [--config FILE]
 
 Commands:
   serve    Run the KEDA external scaler against the configured Airflow metastore(s).
            Needs SCALER_DATABASE_URL or metastores.<name>.url in the config file.
-  demo     Run the same service on an embedded PostgreSQL with synthetic Airflow tasks.
+  demo     Run the same service on an embedded PostgreSQL and drive it live: a scenario's tasks
+           are queued, simulated Celery workers run them, a simulated KEDA + HPA scales them
+           through this service. [--speed N] (default ${DEFAULT_DEMO_SPEED}) [--scenario FILE]
   simulate Replay a workload (YAML scenario or CSV trace) through a model of Celery workers,
            KEDA and the HPA; report queue wait, cost and killed tasks, or sweep settings.
            See: airflow-keda-scaler simulate --help
@@ -86,11 +91,24 @@ async function serve(configFile: string | undefined): Promise<void> {
   exitOnSignal(logger, config.shutdownTimeoutMs + 1_000, () => service.close());
 }
 
-async function demo(configFile: string | undefined): Promise<void> {
+interface DemoOptions {
+  readonly speed: number;
+  readonly scenarioFile: string | undefined;
+}
+
+function demoOptions(values: { speed?: string | undefined; scenario?: string | undefined }): DemoOptions {
+  const speed = Number(values.speed ?? DEFAULT_DEMO_SPEED);
+  if (!Number.isFinite(speed) || speed < 1 || speed > 1_000) {
+    fail(`--speed=${JSON.stringify(values.speed)} must be a number from 1 to 1000`, EXIT_USAGE);
+  }
+  return { speed, scenarioFile: values.scenario };
+}
+
+async function demo(configFile: string | undefined, options: DemoOptions): Promise<void> {
   // Loaded only here: PGlite is large, and `serve` must not pay for it in memory.
   const { startEmbeddedMetastore } = await import('./demo/embedded-metastore.js');
   const { scaledObjectExample } = await import('./demo/scaled-object-example.js');
-  const { startSyntheticWorkload } = await import('./demo/synthetic-workload.js');
+  const { DEFAULT_LIVE_SCENARIO, startLiveDemo } = await import('./live/live-demo.js');
   // Validate first with a placeholder, so bad settings fail before any port opens.
   configOrExit(configFile, { ...process.env, SCALER_DATABASE_URL: DEMO_PLACEHOLDER_URL });
   const bootstrapLogger = createLogger({ level: process.env['SCALER_LOG_LEVEL'] ?? 'info' });
@@ -104,11 +122,30 @@ async function demo(configFile: string | undefined): Promise<void> {
     await metastore.close();
     throw err;
   }
-  const workload = startSyntheticWorkload(metastore, logger);
+  // KEDA's first poll would otherwise meet "no snapshot yet", which is true but only noise here.
+  for (let waited = 0; !service.health().ready && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+  let live;
+  try {
+    live = startLiveDemo({
+      metastore,
+      grpcPort: service.grpcPort,
+      registry: service.instruments.registry,
+      scenarioFile: options.scenarioFile ?? DEFAULT_LIVE_SCENARIO,
+      speed: options.speed,
+      out: process.stderr,
+    });
+  } catch (err) {
+    await service.close();
+    await metastore.close();
+    if (isSimInputError(err)) fail(err.message, EXIT_USAGE);
+    throw err;
+  }
   process.stderr.write(
     [
       '',
-      'airflow-keda-scaler demo: the real service on an embedded Airflow metastore with synthetic tasks.',
+      `airflow-keda-scaler demo: the real service on an embedded Airflow metastore, driven live at ×${options.speed}:`,
+      '  scenario tasks are queued in task_instance, simulated Celery workers run them, and a simulated',
+      '  KEDA + HPA asks this service (gRPC, StreamIsActive) how many workers to run.',
       `  gRPC (externalscaler.ExternalScaler, grpc.health.v1): 127.0.0.1:${service.grpcPort}`,
       `  HTTP: http://127.0.0.1:${service.httpPort}/metrics  /healthz  /readyz`,
       '',
@@ -120,7 +157,7 @@ async function demo(configFile: string | undefined): Promise<void> {
     ].join('\n'),
   );
   exitOnSignal(logger, config.shutdownTimeoutMs + 2_000, async () => {
-    workload.stop();
+    live.stop();
     await service.close();
     await metastore.close();
   });
@@ -261,7 +298,13 @@ async function main(argv: readonly string[]): Promise<void> {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { config: { type: 'string' }, help: { type: 'boolean' }, version: { type: 'boolean' } },
+      options: {
+        config: { type: 'string' },
+        help: { type: 'boolean' },
+        version: { type: 'boolean' },
+        speed: { type: 'string' },
+        scenario: { type: 'string' },
+      },
     });
   } catch (err) {
     fail(`${(err as Error).message}\n\n${USAGE}`, EXIT_USAGE);
@@ -278,7 +321,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const [command, ...rest] = parsed.positionals;
   if (rest.length > 0) fail(`unexpected arguments: ${rest.join(' ')}\n\n${USAGE}`, EXIT_USAGE);
   if (command === 'serve') return serve(configFile);
-  if (command === 'demo') return demo(configFile);
+  if (command === 'demo') return demo(configFile, demoOptions(parsed.values));
   fail(command === undefined ? `a command is required\n\n${USAGE}` : `unknown command "${command}"\n\n${USAGE}`, EXIT_USAGE);
 }
 

@@ -13,4 +13,6 @@ export const PromMetric = {
   grpcRequestDurationSeconds: `${PROM_PREFIX}grpc_request_duration_seconds`,
   openStreams: `${PROM_PREFIX}open_streams`,
   pushEventsTotal: `${PROM_PREFIX}push_events_total`,
+  /** Only in `demo`: the simulated Celery worker pods, by state. */
+  demoWorkerPods: `${PROM_PREFIX}demo_worker_pods`,
 } as const;

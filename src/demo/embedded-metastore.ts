@@ -9,6 +9,7 @@ export interface EmbeddedMetastore {
   readonly url: string;
   /** Runs SQL in-process, as Airflow's scheduler and workers would over their own connections. */
   exec(sql: string): Promise<void>;
+  query<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -29,6 +30,7 @@ export async function startEmbeddedMetastore(logger: Logger): Promise<EmbeddedMe
     exec: async (sql) => {
       await db.exec(sql);
     },
+    query: async <T>(sql: string, params: readonly unknown[] = []) => (await db.query<T>(sql, [...params])).rows,
     close: async () => {
       await server.stop();
       await db.close();

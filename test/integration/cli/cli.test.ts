@@ -99,21 +99,22 @@ describe('airflow-keda-scaler serve', () => {
 });
 
 describe('airflow-keda-scaler demo (what npm start runs)', () => {
-  it('serves real numbers from the embedded metastore without any external database', async () => {
-    const cli = runCli(['demo'], {
+  it('drives the real service live: tasks queued, workers scaled through gRPC, tasks run and finish', async () => {
+    const cli = runCli(['demo', '--speed', '60'], {
       SCALER_GRPC_HOST: '127.0.0.1',
       SCALER_GRPC_PORT: '0',
       SCALER_HTTP_HOST: '127.0.0.1',
       SCALER_HTTP_PORT: '0',
+      SCALER_POLL_INTERVAL_MS: '250',
     });
     try {
       const { grpcPort, httpPort } = await cli.listening(30_000);
-      expect(cli.stderr()).toContain('kind: ScaledObject');
+      await eventually(async () => (cli.stderr().includes('kind: ScaledObject') ? true : undefined));
       const client = connectScaler(grpcPort);
       try {
-        // The synthetic workload queues a burst at once; the desired count becomes positive.
+        // The scenario queues a burst at once; the desired count becomes positive.
         const desired = await eventually(async () => {
-          const response = await client.getMetrics({ queues: 'default' }, '');
+          const response = await client.getMetrics({ queues: 'default,high', workerConcurrency: '8' }, '');
           const value = response.metricValues[0]?.metricValue ?? 0;
           return value > 0 ? value : undefined;
         }, 20_000, 200);
@@ -121,11 +122,27 @@ describe('airflow-keda-scaler demo (what npm start runs)', () => {
       } finally {
         client.close();
       }
+      // KEDA (simulated) activated the Deployment from the scaler's answer; pods became ready and
+      // claimed tasks in the database, which the scaler then counts as running.
+      const metric = (body: string, pattern: RegExp): number => Number(pattern.exec(body)?.[1] ?? 0);
+      await eventually(async () => {
+        const body = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+        const ready = metric(body, /airflow_keda_scaler_demo_worker_pods\{state="ready"\} (\d+)/);
+        const running = metric(body, /airflow_keda_scaler_queue_set_tasks\{[^}]*state="running"\} (\d+)/);
+        return ready > 0 && running > 0 ? true : undefined;
+      }, 30_000, 250);
+      expect(cli.stderr()).toMatch(/workers: \d+ wanted, \d+ ready/);
       expect((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status).toBe(200);
       cli.child.kill('SIGTERM');
       expect(await cli.exited).toBe(0);
     } finally {
       cli.child.kill('SIGKILL');
     }
+  });
+
+  it('refuses a bad --speed before starting anything', async () => {
+    const cli = runCli(['demo', '--speed', 'fast'], {});
+    expect(await cli.exited).toBe(2);
+    expect(cli.stderr()).toContain('--speed="fast" must be a number from 1 to 1000');
   });
 });
