@@ -103,7 +103,8 @@ export async function benchRpcPath(env: BenchEnvironment, seconds: number, round
       goal: '≥ 10,000 req/s and ≥ 0.8 of bare',
       note: `median of ${rounds} alternating rounds of ${seconds} s (ours ${perRound(oursRounds)}; bare ${perRound(floorRounds)}); load from ${oursRounds[0]?.tool ?? '?'}; baseline: bare grpc-js handler returning a constant`,
     },
-    'GetMetrics latency p50': { value: round(o.p50), unit: 'ms', baseline: round(f.p50) },
-    'GetMetrics latency p99': { value: round(o.p99), unit: 'ms', baseline: round(f.p99), goal: '≤ 5 ms' },
+    // Closed loop at saturation: 64 requests always in flight, so latency is mostly queueing.
+    'GetMetrics latency p50 at saturation': { value: round(o.p50), unit: 'ms', baseline: round(f.p50) },
+    'GetMetrics latency p99 at saturation': { value: round(o.p99), unit: 'ms', baseline: round(f.p99), goal: '≤ 5 ms' },
   };
 }
