@@ -1,24 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import type { ExecutorFilter, QueueSetSpec } from '../../../src/core/metadata.js';
+import type { ExecutorFilter } from '../../../src/core/metadata.js';
 import { parseScalerMetadata } from '../../../src/core/metadata.js';
 import { metricNameFor, metricNameMatches, queueSetKey } from '../../../src/core/metric-name.js';
+import { queueSetSpec } from '../../support/queue-set-spec.js';
 
 const VALID_NAME = /^[a-z0-9-]+$/;
 
-function spec(overrides: Partial<QueueSetSpec> = {}): QueueSetSpec {
-  return {
-    metastore: 'default',
-    queues: ['default'],
-    executorFilter: null,
-    workerConcurrency: 16,
-    minReplicaCount: 0,
-    maxReplicaCount: null,
-    activationThreshold: 0,
-    ...overrides,
-  };
-}
+const spec = queueSetSpec;
 
 /** Any string at all, including astral-plane characters, lone surrogates, punctuation and whitespace. */
 const anyQueueName = fc.oneof(

@@ -3,23 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { QueueSetSpec } from '../../../src/core/metadata.js';
 import { metricNameFor } from '../../../src/core/metric-name.js';
 import { QueueSetTracker } from '../../../src/core/queue-set-tracker.js';
+import { queueSetSpec } from '../../support/queue-set-spec.js';
 
 function see(tracker: QueueSetTracker, queueSet: QueueSetSpec, nowMs: number): boolean {
   return tracker.seen(queueSet, metricNameFor(queueSet), nowMs);
 }
 
-function spec(overrides: Partial<QueueSetSpec> = {}): QueueSetSpec {
-  return {
-    metastore: 'default',
-    queues: ['default'],
-    executorFilter: null,
-    workerConcurrency: 16,
-    minReplicaCount: 0,
-    maxReplicaCount: null,
-    activationThreshold: 0,
-    ...overrides,
-  };
-}
+const spec = queueSetSpec;
 
 describe('QueueSetTracker', () => {
   it('reports a set as new only the first time it is seen', () => {

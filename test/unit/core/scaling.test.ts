@@ -1,21 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import type { QueueSetSpec } from '../../../src/core/metadata.js';
 import { decide, shouldPush } from '../../../src/core/scaling.js';
+import { queueSetSpec } from '../../support/queue-set-spec.js';
 
-function spec(overrides: Partial<QueueSetSpec> = {}): QueueSetSpec {
-  return {
-    metastore: 'default',
-    queues: ['default'],
-    executorFilter: null,
-    workerConcurrency: 16,
-    minReplicaCount: 0,
-    maxReplicaCount: null,
-    activationThreshold: 0,
-    ...overrides,
-  };
-}
+const spec = queueSetSpec;
 
 describe('decide', () => {
   it('wants zero workers and is inactive when nothing is queued or running', () => {

@@ -1,0 +1,15 @@
+import type { QueueSetSpec } from '../../src/core/metadata.js';
+
+/** A worker set with the documented metadata defaults, overridden where a test needs. */
+export function queueSetSpec(overrides: Partial<QueueSetSpec> = {}): QueueSetSpec {
+  return {
+    metastore: 'default',
+    queues: ['default'],
+    executorFilter: null,
+    workerConcurrency: 16,
+    minReplicaCount: 0,
+    maxReplicaCount: null,
+    activationThreshold: 0,
+    ...overrides,
+  };
+}
