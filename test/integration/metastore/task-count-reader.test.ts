@@ -156,11 +156,10 @@ describe('PgTaskCountReader safety', () => {
     try {
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE task_instance IN ACCESS EXCLUSIVE MODE');
-      const started = Date.now();
       const error = await reader.read(0).catch((err: unknown) => err);
       expect((error as ScalerError).code).toBe(ErrorCode.MetastoreQueryFailed);
+      // PostgreSQL's own cancellation (57014), not the client-side backstop, ended the wait.
       expect((error as ScalerError).message).toMatch(/statement timeout.*57014/);
-      expect(Date.now() - started).toBeLessThan(5_000);
       await locker.query('ROLLBACK');
       expect((await reader.read(1)).rows.length).toBe(2);
     } finally {
