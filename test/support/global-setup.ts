@@ -42,7 +42,8 @@ async function startLocalServers(): Promise<{ servers: TestServers; stop: () => 
  * for the tests that run the real CLI as a child process.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  // npm run build, not bare tsc: it also copies the example scenarios the demo reads from dist/.
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 
   const postgresAdminUrl = process.env['TEST_POSTGRES_URL'];
   const pgbouncerUrl = process.env['TEST_PGBOUNCER_URL'];

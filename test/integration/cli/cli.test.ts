@@ -109,7 +109,10 @@ describe('airflow-keda-scaler demo (what npm start runs)', () => {
     });
     try {
       const { grpcPort, httpPort } = await cli.listening(30_000);
-      await eventually(async () => (cli.stderr().includes('kind: ScaledObject') ? true : undefined));
+      await eventually(async () => {
+        if (cli.child.exitCode !== null) throw new Error(`demo exited with ${cli.child.exitCode}: ${cli.stderr()}`);
+        return cli.stderr().includes('kind: ScaledObject') ? true : undefined;
+      }, 20_000);
       const client = connectScaler(grpcPort);
       try {
         // The scenario queues a burst at once; the desired count becomes positive.
