@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 import type { CliProcess } from '../support/cli-process.js';
 import { runCli } from '../support/cli-process.js';
@@ -12,9 +13,19 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
+const DOCKERFILE = fileURLToPath(new URL('../../Dockerfile', import.meta.url));
+
+/** The runtime flags the image ships (`ENV NODE_OPTIONS=…` in the Dockerfile), so the bench measures them. */
+export function imageNodeOptions(): string {
+  const match = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(DOCKERFILE, 'utf8'));
+  if (match === null) throw new Error('the Dockerfile sets no NODE_OPTIONS');
+  return match[1] ?? '';
+}
+
 /** The real product: `airflow-keda-scaler serve` from dist/, in its own process (own core). */
 export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
   const cli: CliProcess = runCli(['serve'], {
+    NODE_OPTIONS: imageNodeOptions(),
     SCALER_GRPC_HOST: '127.0.0.1',
     SCALER_GRPC_PORT: '0',
     SCALER_HTTP_HOST: '127.0.0.1',
