@@ -9,7 +9,7 @@ export const EXTERNAL_SCALER_PROTO = fileURLToPath(new URL('../../proto/external
 
 // keepCase keeps KEDA's camelCase field names; longs as Number because our int64 values
 // (targetSize, metricValue) are small; defaults so an empty scalerMetadata decodes as {}.
-const LOADER_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true } as const;
+export const LOADER_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true } as const;
 
 export interface ExternalScalerPackage {
   readonly service: ServiceDefinition;

@@ -1,7 +1,7 @@
-import type { Client, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
-import { Metadata } from '@grpc/grpc-js';
+import type { Client, ClientReadableStream } from '@grpc/grpc-js';
 
 import type { GetMetricSpecResponse, GetMetricsResponse, IsActiveResponse, ScaledObjectRef } from '../grpc/messages.js';
+import { unaryCall } from '../grpc/unary-call.js';
 import type { HpaBehavior } from '../sim/config.js';
 import { HorizontalPodAutoscaler } from '../sim/hpa.js';
 import type { VirtualClock } from './virtual-clock.js';
@@ -24,8 +24,6 @@ export interface KedaState {
   readonly active: boolean;
   readonly errors: number;
 }
-
-type Unary<Req, Res> = (request: Req, metadata: Metadata, options: object, callback: (err: ServiceError | null, res?: Res) => void) => void;
 
 /**
  * Plays KEDA and the HPA against the real gRPC service, over one connection as KEDA does: every
@@ -78,14 +76,8 @@ export class KedaController {
   }
 
   private call<Res>(method: string, request: unknown): Promise<Res> {
-    const fn = (this.client as unknown as Record<string, Unary<unknown, Res>>)[method];
-    if (fn === undefined) return Promise.reject(new Error(`no method ${method}`));
-    return new Promise((resolve, reject) => {
-      fn.call(this.client, request, new Metadata(), { deadline: Date.now() + 3_000 }, (err, res) => {
-        if (err === null && res !== undefined) resolve(res);
-        else reject(err ?? new Error('empty response'));
-      });
-    });
+    // KEDA's metrics adapter allows 3 s for a request (notes/keda.md §2.6).
+    return unaryCall<Res>(this.client, method, request, 3_000);
   }
 
   private async readMetric(): Promise<number> {

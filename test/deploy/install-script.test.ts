@@ -123,6 +123,20 @@ afterAll(() => {
   rmSync(sandbox, { recursive: true, force: true });
 });
 
+
+/** What install.sh runs once the secrets exist, in order: Airflow, its rollout, the grant Job, the scaler. */
+const AFTER_SECRETS = [
+      'helm repo add',
+      'helm repo update',
+      'helm upgrade --install',
+      'kubectl rollout status',
+      'kubectl rollout status',
+      'kubectl delete job',
+      'kubectl apply -k',
+      'kubectl wait --for=condition=complete',
+      'kubectl apply -k',
+      'kubectl rollout status',
+];
 describe('deploy/install.sh --dry-run (stub kubectl and helm on PATH)', () => {
   let run: Run;
   beforeAll(() => {
@@ -168,16 +182,7 @@ describe('deploy/install.sh --dry-run (stub kubectl and helm on PATH)', () => {
       'secret airflow-api-secret',
       'secret airflow-jwt',
       'secret airflow-keda-scaler-metastore',
-      'helm repo add',
-      'helm repo update',
-      'helm upgrade --install',
-      'kubectl rollout status',
-      'kubectl rollout status',
-      'kubectl delete job',
-      'kubectl apply -k',
-      'kubectl wait --for=condition=complete',
-      'kubectl apply -k',
-      'kubectl rollout status',
+      ...AFTER_SECRETS,
     ]);
   });
 
@@ -254,16 +259,7 @@ describe('deploy/install.sh, a real run against the stubs', () => {
         `kubectl create secret ${name}`,
         'kubectl apply -f',
       ]),
-      'helm repo add',
-      'helm repo update',
-      'helm upgrade --install',
-      'kubectl rollout status',
-      'kubectl rollout status',
-      'kubectl delete job',
-      'kubectl apply -k',
-      'kubectl wait --for=condition=complete',
-      'kubectl apply -k',
-      'kubectl rollout status',
+      ...AFTER_SECRETS,
     ]);
     expect(run.stdout).toContain('Airflow UI: http://');
   });

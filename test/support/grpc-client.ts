@@ -1,6 +1,6 @@
-import type { ChannelCredentials, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
+import type { ChannelCredentials, ClientReadableStream } from '@grpc/grpc-js';
 import type { Client, GrpcObject, ServiceClientConstructor } from '@grpc/grpc-js';
-import { credentials as grpcCredentials, loadPackageDefinition, Metadata } from '@grpc/grpc-js';
+import { credentials as grpcCredentials, loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as HEALTH_PROTO } from 'grpc-health-check';
 
@@ -10,7 +10,8 @@ import type {
   IsActiveResponse,
   ScaledObjectRef,
 } from '../../src/grpc/messages.js';
-import { EXTERNAL_SCALER_PROTO } from '../../src/grpc/proto.js';
+import { LOADER_OPTIONS, loadExternalScaler } from '../../src/grpc/proto.js';
+import { unaryCall } from '../../src/grpc/unary-call.js';
 
 /** A real grpc-js client of externalscaler.ExternalScaler, over a real socket, as KEDA would be. */
 export interface ScalerClient {
@@ -23,20 +24,9 @@ export interface ScalerClient {
   close(): void;
 }
 
-// Decoded as KEDA's Go client sees them: int64 as numbers, defaults filled in.
-const LOADER_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true } as const;
-
-type Unary<Req, Res> = (request: Req, metadata: Metadata, options: object, callback: (err: ServiceError | null, res?: Res) => void) => void;
 
 function call<Res>(client: Client, method: string, request: unknown): Promise<Res> {
-  const fn = (client as unknown as Record<string, Unary<unknown, Res>>)[method];
-  if (fn === undefined) throw new Error(`no method ${method}`);
-  return new Promise((resolve, reject) => {
-    fn.call(client, request, new Metadata(), { deadline: Date.now() + 5_000 }, (err, res) => {
-      if (err !== null) reject(err);
-      else resolve(res as Res);
-    });
-  });
+  return unaryCall<Res>(client, method, request, 5_000);
 }
 
 function ref(metadata: Record<string, string>): ScaledObjectRef {
@@ -44,8 +34,7 @@ function ref(metadata: Record<string, string>): ScaledObjectRef {
 }
 
 export function connectScaler(port: number, credentials: ChannelCredentials = grpcCredentials.createInsecure(), host = '127.0.0.1'): ScalerClient {
-  const pkg = loadPackageDefinition(loadSync(EXTERNAL_SCALER_PROTO, LOADER_OPTIONS))['externalscaler'] as GrpcObject;
-  const Scaler = pkg['ExternalScaler'] as ServiceClientConstructor;
+  const Scaler = loadExternalScaler().Client;
   const healthProto = loadPackageDefinition(loadSync(HEALTH_PROTO, LOADER_OPTIONS));
   const Health = ((healthProto['grpc'] as GrpcObject)['health'] as GrpcObject)['v1'] as GrpcObject;
   const HealthClient = Health['Health'] as ServiceClientConstructor;
