@@ -2,7 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const ADAPTERS = ['config', 'demo', 'grpc', 'http', 'metastore', 'poller', 'sim', 'telemetry'];
+const ADAPTERS = ['celery', 'config', 'demo', 'grpc', 'http', 'kubernetes', 'metastore', 'poller', 'sim', 'telemetry'];
 const COMPOSITION_ROOTS = ['main', 'cli'];
 // live/ wires the simulator, the demo metastore and a gRPC client together: composition, not an adapter.
 const COMPOSITION_DIRS = ['live'];
@@ -20,7 +20,7 @@ function foreignModules(allowed) {
 const CORE_FORBIDDEN_PACKAGES = [
   'node:fs', 'node:fs/promises', 'node:net', 'node:http', 'node:child_process', 'node:os', 'node:timers',
   'pg', 'pg-connection-string', '@grpc/*', 'grpc-health-check', 'fastify', 'prom-client', 'pino', 'js-yaml',
-  '@electric-sql/*',
+  '@electric-sql/*', '@kubernetes/*', 'ioredis',
 ];
 
 export default tseslint.config(

@@ -6,16 +6,20 @@ import { evaluateQueueSet } from './core/evaluate.js';
 import type { HealthReport } from './core/health.js';
 import { evaluateHealth } from './core/health.js';
 import type { QueueSetSpec } from './core/metadata.js';
-import type { Clock, Logger, TaskCountReader } from './core/ports.js';
+import type { Clock, Logger, PodDirectory, TaskCountReader, WorkerControl } from './core/ports.js';
 import { QueueSetTracker } from './core/queue-set-tracker.js';
+import { scaleInTargetKey } from './core/scale-in-target.js';
 import type { Snapshot } from './core/snapshot.js';
 import type { GrpcServer } from './grpc/server.js';
 import { HealthService, buildGrpcServer } from './grpc/server.js';
 import { createScalerService } from './grpc/scaler-service.js';
 import { StreamRegistry } from './grpc/stream-registry.js';
 import { buildHttpApp } from './http/app.js';
+import { createRedisWorkerControl } from './celery/redis-worker-control.js';
+import { createPodDirectory } from './kubernetes/pod-directory.js';
 import { PgTaskCountReader } from './metastore/task-count-reader.js';
 import { MetastorePoller } from './poller/metastore-poller.js';
+import { ScaleInController } from './poller/scale-in-controller.js';
 import { SnapshotHub } from './poller/snapshot-hub.js';
 import type { Instruments } from './telemetry/metrics.js';
 import { createInstruments } from './telemetry/metrics.js';
@@ -58,6 +62,86 @@ function recordQueueSet(instruments: Instruments, set: { metricName: string; spe
   }
 }
 
+type Closer = { name: string; close: () => Promise<void> | void };
+
+/**
+ * Opens what scale-in can use. A missing capability is said once in the log and in
+ * `scale_in_capability`, and scale-in falls back to what still helps: ranking without a broker,
+ * the plain formula without the Kubernetes API.
+ */
+async function startScaleIn(
+  config: ScalerConfig,
+  hub: SnapshotHub,
+  clock: Clock,
+  logger: Logger,
+  instruments: Instruments,
+  closers: Closer[],
+): Promise<ScaleInController> {
+  const log = logger.child({ component: 'scale-in' });
+  let pods: PodDirectory | null = null;
+  if (config.scaleIn.kubernetes === null) {
+    log.info({}, 'scale-in ranking off: no Kubernetes API (not in a cluster and no scaleIn.kubeconfig); reporting the plain formula');
+  } else {
+    try {
+      const directory = await createPodDirectory({ source: config.scaleIn.kubernetes, logger: log });
+      closers.push({ name: 'kubernetes client', close: () => directory.close() });
+      pods = directory;
+    } catch (err) {
+      log.warn({ err: String(err) }, 'scale-in ranking off: cannot use the Kubernetes API; reporting the plain formula');
+    }
+  }
+  let control: WorkerControl | null = null;
+  const consequence = pods === null ? 'nothing to drain without the Kubernetes API' : 'surplus workers are ranked, not drained';
+  if (config.scaleIn.broker === null) {
+    // Outside a cluster (the demo, a laptop) neither capability is expected: no need to warn.
+    (pods === null ? log.info.bind(log) : log.warn.bind(log))(
+      {},
+      `scale-in draining off: no Celery broker configured (SCALER_BROKER_URL); ${consequence}`,
+    );
+  } else {
+    try {
+      const broker = await createRedisWorkerControl({ url: config.scaleIn.broker.url, replyTimeoutMs: config.scaleIn.broker.replyTimeoutMs, logger: log });
+      closers.push({ name: 'celery broker', close: () => broker.close() });
+      control = broker;
+    } catch (err) {
+      log.warn({ err: String(err) }, `scale-in draining off: cannot use the Celery broker; ${consequence}`);
+    }
+  }
+  instruments.scaleInCapability.set({ capability: 'kubernetes' }, pods === null ? 0 : 1);
+  instruments.scaleInCapability.set({ capability: 'broker' }, control === null ? 0 : 1);
+
+  return new ScaleInController({
+    pods,
+    control,
+    clock,
+    logger: log,
+    latestSnapshot: (metastore) => hub.latest(metastore),
+    staleAfterMs: config.poll.staleAfterMs,
+    planTtlMs: Math.max(60_000, 10 * config.poll.staleAfterMs),
+    patchesPerSecond: config.scaleIn.patchesPerSecond,
+    targetTtlMs: QUEUE_SET_TTL_MS,
+    observer: {
+      planned: (target, counts, reported) => {
+        const labels = { namespace: target.namespace, queue_set: target.metricName };
+        instruments.scaleInWorkers.set({ ...labels, state: 'busy' }, counts.busy);
+        instruments.scaleInWorkers.set({ ...labels, state: 'idle' }, counts.idle);
+        instruments.scaleInWorkers.set({ ...labels, state: 'draining' }, counts.draining);
+        instruments.scaleInReportedWorkers.set(labels, reported);
+      },
+      patched: (outcome) => instruments.scaleInPatchesTotal.inc({ outcome }),
+      drained: (count) => instruments.scaleInDrainsTotal.inc(count),
+      restored: (count) => instruments.scaleInRestoresTotal.inc(count),
+      failed: (step, code) => instruments.scaleInFailuresTotal.inc({ step, code }),
+      brokerAvailable: (available) => instruments.scaleInCapability.set({ capability: 'broker' }, available ? 1 : 0),
+      forgotten: (target) => {
+        const labels = { namespace: target.namespace, queue_set: target.metricName };
+        for (const state of ['busy', 'idle', 'draining']) instruments.scaleInWorkers.remove({ ...labels, state });
+        instruments.scaleInReportedWorkers.remove(labels);
+      },
+    },
+  });
+}
+
 /**
  * The composition root: the only module that knows every adapter. Opens the pool(s), pollers,
  * gRPC and HTTP servers, and returns a handle that closes them in reverse order.
@@ -66,7 +150,7 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
   const { logger } = options;
   const clock = options.clock ?? systemClock;
   const instruments = createInstruments();
-  const closers: { name: string; close: () => Promise<void> | void }[] = [];
+  const closers: Closer[] = [];
   let shuttingDown = false;
 
   const close = async (): Promise<void> => {
@@ -113,8 +197,17 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
         }),
     );
     const hub = new SnapshotHub(pollers);
+    const scaleIn = await startScaleIn(config, hub, clock, logger, instruments, closers);
+    const unsubscribeScaleIn = hub.onSnapshot((snapshot) => scaleIn.onSnapshot(snapshot));
     hub.start();
     closers.push({ name: 'pollers', close: () => hub.stop() });
+    closers.push({
+      name: 'scale-in',
+      close: () => {
+        unsubscribeScaleIn();
+        return scaleIn.stop();
+      },
+    });
 
     const health = (): HealthReport =>
       evaluateHealth(hub.statuses(), clock.now(), { staleAfterMs: config.poll.staleAfterMs, wedgedAfterMs: wedgedAfterMs(config) });
@@ -160,11 +253,16 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
       logger: logger.child({ component: 'grpc' }),
       streams,
       isShuttingDown: () => shuttingDown,
+      reportedWorkers: (namespace, metricName, spec, desired) =>
+        !scaleIn.enabled || spec.scaleIn.policy === 'off'
+          ? desired
+          : scaleIn.reported(scaleInTargetKey(namespace, metricName, spec), desired, clock.now()),
       observer: {
         completed: (method, code, durationMs) => {
           rpcInstruments(method, code).record(durationMs);
         },
-        queueSetSeen: (spec, metricName) => {
+        queueSetSeen: (spec, metricName, namespace) => {
+          if (scaleIn.enabled && namespace !== '') scaleIn.track({ key: scaleInTargetKey(namespace, metricName, spec), namespace, metricName, spec });
           if (!tracker.seen(spec, metricName, clock.now())) return;
           logger.info({ metastore: spec.metastore, queueSet: metricName, queues: spec.queues }, 'new worker set');
           const snapshot = hub.latest(spec.metastore);

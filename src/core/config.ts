@@ -18,6 +18,17 @@ export interface MetastoreConfig {
   readonly poolSize: number;
 }
 
+/** Where the Kubernetes API is reached for worker pods, or null when scale-in ranking is off. */
+export type KubernetesSource = { readonly kind: 'in-cluster' } | { readonly kind: 'kubeconfig'; readonly path: string };
+
+export interface ScaleInConfig {
+  readonly kubernetes: KubernetesSource | null;
+  /** Upper bound on pod-deletion-cost patches, so a large scale-in never floods the API server. */
+  readonly patchesPerSecond: number;
+  /** The Celery broker (Redis) for cancel_consumer / add_consumer; contains credentials, never log it. */
+  readonly broker: { readonly url: string; readonly replyTimeoutMs: number } | null;
+}
+
 export interface ScalerConfig {
   readonly grpc: {
     readonly host: string;
@@ -34,6 +45,7 @@ export interface ScalerConfig {
     readonly maxBackoffMs: number;
   };
   readonly metastores: readonly MetastoreConfig[];
+  readonly scaleIn: ScaleInConfig;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   readonly shutdownTimeoutMs: number;
 }
@@ -52,6 +64,11 @@ export const ENV_VARS = {
   SCALER_STALE_AFTER_MS: ['poll', 'staleAfterMs'],
   SCALER_QUERY_TIMEOUT_MS: ['poll', 'queryTimeoutMs'],
   SCALER_MAX_BACKOFF_MS: ['poll', 'maxBackoffMs'],
+  SCALER_KUBERNETES: ['scaleIn', 'kubernetes'],
+  SCALER_KUBECONFIG: ['scaleIn', 'kubeconfig'],
+  SCALER_PATCHES_PER_SECOND: ['scaleIn', 'patchesPerSecond'],
+  SCALER_BROKER_URL: ['scaleIn', 'broker', 'url'],
+  SCALER_BROKER_REPLY_TIMEOUT_MS: ['scaleIn', 'broker', 'replyTimeoutMs'],
   SCALER_LOG_LEVEL: ['logLevel'],
   SCALER_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs'],
 } as const satisfies Record<string, readonly string[]>;
@@ -61,6 +78,9 @@ export const CONFIG_FILE_ENV = 'SCALER_CONFIG_FILE';
 
 const METASTORE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+/** `auto`: in-cluster when the pod has a service account's API address, otherwise off. */
+const KUBERNETES_MODES = ['auto', 'in-cluster', 'off'] as const;
+const BROKER_SCHEME = /^rediss?:\/\//;
 
 interface RawMetastore {
   readonly url: string | undefined;
@@ -73,6 +93,12 @@ interface Structure {
   readonly http: ScalerConfig['http'];
   readonly poll: { intervalMs: number; staleAfterMs: number | undefined; queryTimeoutMs: number | undefined; maxBackoffMs: number };
   readonly metastores: Record<string, RawMetastore>;
+  readonly scaleIn: {
+    readonly kubernetes: (typeof KUBERNETES_MODES)[number];
+    readonly kubeconfig: string | undefined;
+    readonly patchesPerSecond: number;
+    readonly broker: { readonly url: string | undefined; readonly urlFromEnv: string | undefined; readonly replyTimeoutMs: number };
+  };
   readonly logLevel: ScalerConfig['logLevel'];
   readonly shutdownTimeoutMs: number;
 }
@@ -80,12 +106,14 @@ interface Structure {
 /** Shape and ranges of every key, with defaults; undefined when any problem was found. */
 function readStructure(raw: Record<string, unknown>, label: (path: Path) => string, problems: string[]): Structure | undefined {
   const r = new ConfigReader(label, shownValue);
-  r.mapping([], raw, ['grpc', 'http', 'poll', 'metastores', 'logLevel', 'shutdownTimeoutMs']);
+  r.mapping([], raw, ['grpc', 'http', 'poll', 'metastores', 'scaleIn', 'logLevel', 'shutdownTimeoutMs']);
   const grpc = r.mapping(['grpc'], raw['grpc'], ['host', 'port', 'tls', 'keepaliveTimeMs', 'keepaliveTimeoutMs']) ?? {};
   const tls = r.mapping(['grpc', 'tls'], grpc['tls'], ['certFile', 'keyFile', 'clientCaFile']);
   const http = r.mapping(['http'], raw['http'], ['host', 'port']) ?? {};
   const poll = r.mapping(['poll'], raw['poll'], ['intervalMs', 'staleAfterMs', 'queryTimeoutMs', 'maxBackoffMs']) ?? {};
   const metastoreMap = r.mapping(['metastores'], raw['metastores'], null) ?? {};
+  const scaleIn = r.mapping(['scaleIn'], raw['scaleIn'], ['kubernetes', 'kubeconfig', 'patchesPerSecond', 'broker']) ?? {};
+  const broker = r.mapping(['scaleIn', 'broker'], scaleIn['broker'], ['url', 'urlFromEnv', 'replyTimeoutMs']) ?? {};
 
   const metastores: Record<string, RawMetastore> = {};
   for (const [name, value] of Object.entries(metastoreMap)) {
@@ -129,6 +157,16 @@ function readStructure(raw: Record<string, unknown>, label: (path: Path) => stri
       maxBackoffMs: r.integer(['poll', 'maxBackoffMs'], poll['maxBackoffMs'], 100, 600_000) ?? 10_000,
     },
     metastores,
+    scaleIn: {
+      kubernetes: r.oneOf(['scaleIn', 'kubernetes'], scaleIn['kubernetes'], KUBERNETES_MODES) ?? 'auto',
+      kubeconfig: r.text(['scaleIn', 'kubeconfig'], scaleIn['kubeconfig']),
+      patchesPerSecond: r.integer(['scaleIn', 'patchesPerSecond'], scaleIn['patchesPerSecond'], 1, 1_000) ?? 10,
+      broker: {
+        url: r.text(['scaleIn', 'broker', 'url'], broker['url']),
+        urlFromEnv: r.text(['scaleIn', 'broker', 'urlFromEnv'], broker['urlFromEnv']),
+        replyTimeoutMs: r.integer(['scaleIn', 'broker', 'replyTimeoutMs'], broker['replyTimeoutMs'], 50, 60_000) ?? 1_000,
+      },
+    },
     logLevel: r.oneOf(['logLevel'], raw['logLevel'], LOG_LEVELS) ?? 'info',
     shutdownTimeoutMs: r.integer(['shutdownTimeoutMs'], raw['shutdownTimeoutMs'], 100, 60_000) ?? 8_000,
   };
@@ -160,6 +198,7 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
 
 /** A metastore URL, or a metastore entry or the whole map written as a plain value (which may hold a URL). */
 function isSecretPath(path: readonly PropertyKey[]): boolean {
+  if (path[0] === 'scaleIn') return path[1] === 'broker' && (path.length < 3 || path[2] === 'url');
   return path[0] === 'metastores' && (path.length < 3 || path[2] === 'url');
 }
 
@@ -170,6 +209,44 @@ function shownValue(path: readonly PropertyKey[], value: unknown): string {
   return describeValue(JSON.stringify(value));
 }
 
+
+function resolveScaleIn(
+  raw: Structure['scaleIn'],
+  env: RawConfigInput['env'],
+  label: (path: Path) => string,
+  problems: string[],
+): ScaleInConfig {
+  let kubernetes: KubernetesSource | null = null;
+  if (raw.kubernetes !== 'off') {
+    if (raw.kubeconfig !== undefined) kubernetes = { kind: 'kubeconfig', path: raw.kubeconfig };
+    else if (raw.kubernetes === 'in-cluster' || (env['KUBERNETES_SERVICE_HOST'] ?? '') !== '') kubernetes = { kind: 'in-cluster' };
+  }
+
+  const path = ['scaleIn', 'broker'];
+  if (raw.broker.url !== undefined && raw.broker.urlFromEnv !== undefined) {
+    problems.push(`${label(path)} needs at most one of url or urlFromEnv`);
+  }
+  let url = raw.broker.url;
+  if (raw.broker.urlFromEnv !== undefined) {
+    url = env[raw.broker.urlFromEnv];
+    if (url === undefined || url === '') {
+      problems.push(`${label([...path, 'urlFromEnv'])}=${describeValue(raw.broker.urlFromEnv)} names an unset variable`);
+      url = undefined;
+    }
+  }
+  if (url !== undefined && !BROKER_SCHEME.test(url)) {
+    problems.push(
+      `${label([...path, 'url'])}=${describeValue(redactUrl(url))} must start with redis:// or rediss:// ` +
+        '(the Celery broker of the Airflow chart; other brokers are not supported for draining)',
+    );
+    url = undefined;
+  }
+  return {
+    kubernetes,
+    patchesPerSecond: raw.patchesPerSecond,
+    broker: url === undefined ? null : { url, replyTimeoutMs: raw.broker.replyTimeoutMs },
+  };
+}
 
 /**
  * Builds the configuration from a parsed file plus the environment (environment wins).
@@ -248,6 +325,7 @@ export function parseConfig(input: RawConfigInput): ScalerConfig {
       `${label(['poll', 'queryTimeoutMs'])}=${queryTimeoutMs} must not exceed poll.staleAfterMs (${staleAfterMs})`,
     );
   }
+  const scaleIn = resolveScaleIn(parsed.scaleIn, input.env, label, problems);
   if (parsed.grpc.port !== 0 && parsed.grpc.port === parsed.http.port) {
     problems.push(`${label(['grpc', 'port'])}=${parsed.grpc.port} must differ from http.port`);
   }
@@ -269,6 +347,7 @@ export function parseConfig(input: RawConfigInput): ScalerConfig {
     http: parsed.http,
     poll: { intervalMs, staleAfterMs, queryTimeoutMs, maxBackoffMs: parsed.poll.maxBackoffMs },
     metastores,
+    scaleIn,
     logLevel: parsed.logLevel,
     shutdownTimeoutMs: parsed.shutdownTimeoutMs,
   };

@@ -19,6 +19,12 @@ export const ErrorCode = {
   MetastoreQueryFailed: 'ASC_METASTORE_QUERY_FAILED',
   /** The service is shutting down and takes no new work. */
   ShuttingDown: 'ASC_SHUTTING_DOWN',
+  /** A Kubernetes API call (list or patch worker pods) failed. */
+  KubernetesApiFailed: 'ASC_KUBERNETES_API_FAILED',
+  /** The Kubernetes API refused us (401/403): RBAC or credentials, not a passing fault. */
+  KubernetesForbidden: 'ASC_KUBERNETES_FORBIDDEN',
+  /** A Celery remote-control message could not be sent over the broker. */
+  BrokerControlFailed: 'ASC_BROKER_CONTROL_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,4 +1,11 @@
 import { ErrorCode, ScalerError } from './errors.js';
+import type { ScaleInPolicy, ScaleInSpec } from './scale-in-spec.js';
+import {
+  DEFAULT_SCALE_IN_POLICY,
+  DEFAULT_WORKER_POD_SELECTOR,
+  SCALE_IN_POLICIES,
+  normaliseLabelSelector,
+} from './scale-in-spec.js';
 
 /** Trigger `metadata` keys this scaler reads. KEDA sends every trigger key; others are ignored. */
 export const MetadataKey = {
@@ -10,6 +17,8 @@ export const MetadataKey = {
   metastore: 'metastore',
   celeryExecutors: 'celeryExecutors',
   celeryIsDefaultExecutor: 'celeryIsDefaultExecutor',
+  scaleIn: 'scaleIn',
+  workerPodSelector: 'workerPodSelector',
 } as const;
 
 /** Keys KEDA itself puts into `scalerMetadata` for an external trigger; never worth a warning. */
@@ -39,6 +48,7 @@ export interface QueueSetSpec {
   readonly minReplicaCount: number;
   readonly maxReplicaCount: number | null;
   readonly activationThreshold: number;
+  readonly scaleIn: ScaleInSpec;
 }
 
 export interface ParsedMetadata {
@@ -138,6 +148,25 @@ function readExecutorFilter(metadata: Readonly<Record<string, string>>, problems
   return filter;
 }
 
+function readScaleIn(metadata: Readonly<Record<string, string>>, problems: ProblemList): ScaleInSpec {
+  const rawPolicy = metadata[MetadataKey.scaleIn];
+  let policy = DEFAULT_SCALE_IN_POLICY;
+  if (rawPolicy !== undefined) {
+    if ((SCALE_IN_POLICIES as readonly string[]).includes(rawPolicy)) policy = rawPolicy as ScaleInPolicy;
+    else problems.add(MetadataKey.scaleIn, rawPolicy, `must be one of ${SCALE_IN_POLICIES.join(', ')}`);
+  }
+  const rawSelector = metadata[MetadataKey.workerPodSelector] ?? DEFAULT_WORKER_POD_SELECTOR;
+  const podSelector = normaliseLabelSelector(rawSelector);
+  if (podSelector === null) {
+    problems.add(
+      MetadataKey.workerPodSelector,
+      rawSelector,
+      'must be an equality-based label selector such as "component=worker,release=airflow"',
+    );
+  }
+  return { policy, podSelector: podSelector ?? DEFAULT_WORKER_POD_SELECTOR };
+}
+
 /**
  * Turns KEDA's `scalerMetadata` string map into a validated spec. Every problem is reported at
  * once, each naming its key and value; nothing missing is guessed beyond the documented defaults.
@@ -164,6 +193,7 @@ export function parseScalerMetadata(
   const maxReplicaCount = readInteger(metadata, MetadataKey.maxReplicaCount, null, 0, problems);
   const activationThreshold = readInteger(metadata, MetadataKey.activationThreshold, 0, 0, problems) ?? 0;
   const executorFilter = readExecutorFilter(metadata, problems);
+  const scaleIn = readScaleIn(metadata, problems);
 
   if (maxReplicaCount !== null && maxReplicaCount < minReplicaCount) {
     problems.add(
@@ -181,7 +211,16 @@ export function parseScalerMetadata(
 
   const unknownKeys = Object.keys(metadata).filter((key) => !KNOWN_KEYS.has(key) && !KEDA_OWN_METADATA_KEYS.has(key));
   return {
-    spec: { metastore, queues, executorFilter, workerConcurrency, minReplicaCount, maxReplicaCount, activationThreshold },
+    spec: {
+      metastore,
+      queues,
+      executorFilter,
+      workerConcurrency,
+      minReplicaCount,
+      maxReplicaCount,
+      activationThreshold,
+      scaleIn,
+    },
     unknownKeys,
   };
 }

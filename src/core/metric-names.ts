@@ -13,6 +13,13 @@ export const PromMetric = {
   grpcRequestDurationSeconds: `${PROM_PREFIX}grpc_request_duration_seconds`,
   openStreams: `${PROM_PREFIX}open_streams`,
   pushEventsTotal: `${PROM_PREFIX}push_events_total`,
+  scaleInWorkers: `${PROM_PREFIX}scale_in_workers`,
+  scaleInReportedWorkers: `${PROM_PREFIX}scale_in_reported_workers`,
+  scaleInDrainsTotal: `${PROM_PREFIX}scale_in_drains_total`,
+  scaleInRestoresTotal: `${PROM_PREFIX}scale_in_restores_total`,
+  scaleInPatchesTotal: `${PROM_PREFIX}scale_in_deletion_cost_patches_total`,
+  scaleInFailuresTotal: `${PROM_PREFIX}scale_in_failures_total`,
+  scaleInCapability: `${PROM_PREFIX}scale_in_capability`,
   /** Only in `demo`: the simulated Celery worker pods, by state. */
   demoWorkerPods: `${PROM_PREFIX}demo_worker_pods`,
 } as const;

@@ -30,3 +30,55 @@ export interface Logger {
   error(fields: LogFields, message: string): void;
   child(bindings: LogFields): Logger;
 }
+
+/** The annotation the ReplicaSet controller reads when it picks pods to delete (Kubernetes ≥ 1.22). */
+export const POD_DELETION_COST_ANNOTATION = 'controller.kubernetes.io/pod-deletion-cost';
+
+/** A worker pod as the scale-in planner needs it. */
+export interface WorkerPod {
+  readonly name: string;
+  /** `status.phase`: Pending, Running, Succeeded, Failed or Unknown. */
+  readonly phase: string;
+  /** `spec.nodeName` is set: the ReplicaSet removes unscheduled pods before all others. */
+  readonly scheduled: boolean;
+  /** Phase Running with condition Ready=True: only these are ranked by pod-deletion-cost. */
+  readonly ready: boolean;
+  /** `metadata.deletionTimestamp` is set: already going, no longer counted by the HPA. */
+  readonly terminating: boolean;
+  /** The current pod-deletion-cost annotation, or null when absent or not an int32. */
+  readonly deletionCost: number | null;
+  /** Kind of the controlling owner reference (`ReplicaSet`, `StatefulSet`, ...), null if none. */
+  readonly ownerKind: string | null;
+}
+
+/**
+ * Worker pods in the Kubernetes API. Implemented by `kubernetes/`; throws ScalerError with
+ * KubernetesForbidden (401/403: RBAC or credentials) or KubernetesApiFailed (anything else).
+ */
+export interface PodDirectory {
+  list(namespace: string, labelSelector: string): Promise<WorkerPod[]>;
+  /** Sets pod-deletion-cost with a JSON merge patch; `null` removes the annotation. */
+  setDeletionCost(namespace: string, pod: string, cost: number | null): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One worker's answer to a remote-control command. */
+export interface ControlReply {
+  /** The Celery node name without `celery@`, i.e. the pod name. */
+  readonly hostname: string;
+  readonly ok: boolean;
+  /** The worker's own words, e.g. "no longer consuming from 'default'". */
+  readonly detail: string;
+}
+
+/**
+ * Celery remote control over the broker Airflow uses. Implemented by `celery/`. Each call
+ * broadcasts one command to `celery@<hostname>` for every hostname and resolves with the replies
+ * received before the reply timeout (a missing hostname did not answer); throws
+ * ScalerError(BrokerControlFailed) only when the message could not be sent.
+ */
+export interface WorkerControl {
+  cancelConsumer(hostnames: readonly string[], queue: string): Promise<ControlReply[]>;
+  addConsumer(hostnames: readonly string[], queue: string): Promise<ControlReply[]>;
+  close(): Promise<void>;
+}

@@ -12,6 +12,11 @@ export interface TaskCountRow {
   /** Always null when the table has no `executor` column (Airflow < 2.10). */
   readonly executor: string | null;
   readonly state: CountedState;
+  /**
+   * For `running` rows, the worker's `task_instance.hostname` (null when Airflow recorded none);
+   * always null or absent for `queued` rows, which no worker holds yet.
+   */
+  readonly hostname?: string | null;
   readonly count: number;
 }
 
@@ -44,16 +49,44 @@ export function countTasks(snapshot: Snapshot, spec: QueueSetSpec): TaskCounts {
         `(Airflow >= 2.10), which metastore "${snapshot.metastore}" does not have`,
     );
   }
-  const queues = new Set(spec.queues);
   let queued = 0;
   let running = 0;
-  for (const row of snapshot.rows) {
-    if (row.queue === null || !queues.has(row.queue)) continue;
-    if (filter !== null && !executorMatches(filter, row.executor)) continue;
+  for (const row of rowsOf(snapshot, spec)) {
     if (row.state === 'queued') queued += row.count;
     else running += row.count;
   }
   return { queued, running };
+}
+
+function* rowsOf(snapshot: Snapshot, spec: QueueSetSpec): Generator<TaskCountRow> {
+  const queues = new Set(spec.queues);
+  const filter = spec.executorFilter;
+  for (const row of snapshot.rows) {
+    if (row.queue === null || !queues.has(row.queue)) continue;
+    if (filter !== null && !executorMatches(filter, row.executor)) continue;
+    yield row;
+  }
+}
+
+/**
+ * The pod a `task_instance.hostname` names. Airflow's default hostname_callable is
+ * socket.getfqdn, which on Kubernetes may append the headless Service's domain to the pod name;
+ * Celery's own node name (`celery@%h`) uses the short host name, i.e. the pod name.
+ */
+export function podNameOf(hostname: string): string {
+  const dot = hostname.indexOf('.');
+  return dot === -1 ? hostname : hostname.slice(0, dot);
+}
+
+/** Running task instances of one worker set per worker pod. Rows without a hostname are left out. */
+export function runningByWorker(snapshot: Snapshot, spec: QueueSetSpec): Map<string, number> {
+  const byPod = new Map<string, number>();
+  for (const row of rowsOf(snapshot, spec)) {
+    if (row.state !== 'running' || row.hostname === undefined || row.hostname === null || row.hostname === '') continue;
+    const pod = podNameOf(row.hostname);
+    byPod.set(pod, (byPod.get(pod) ?? 0) + row.count);
+  }
+  return byPod;
 }
 
 export type Freshness =

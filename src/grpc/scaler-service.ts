@@ -26,7 +26,8 @@ import type { StreamRegistry } from './stream-registry.js';
 /** What the handlers report; main wires it to Prometheus. */
 export interface RpcObserver {
   completed(method: string, code: string, durationMs: number): void;
-  queueSetSeen(spec: QueueSetSpec, metricName: string): void;
+  /** `namespace` is the ScaledObject's ('' when KEDA sent no reference). */
+  queueSetSeen(spec: QueueSetSpec, metricName: string, namespace: string): void;
   streamsChanged(open: number): void;
   pushed(metastore: string): void;
 }
@@ -41,6 +42,11 @@ export interface ScalerServiceDeps {
   readonly observer: RpcObserver;
   /** True once shutdown began: new streams are refused so they cannot outlive the server. */
   readonly isShuttingDown: () => boolean;
+  /**
+   * The count to report instead of the formula's `desired` (scale-in holds busy surplus workers
+   * until they are idle); absent means the formula.
+   */
+  readonly reportedWorkers?: (namespace: string, metricName: string, spec: QueueSetSpec, desired: number) => number;
 }
 
 // The HPA sums every value; and 1 is the target, so desired workers is the metric itself.
@@ -66,7 +72,7 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
       warnedKeys.add(key);
       logger.warn({ key, ...describeCaller(ref) }, 'ignoring unknown scalerMetadata key (a typo?)');
     }
-    observer.queueSetSeen(resolved.spec, resolved.metricName);
+    observer.queueSetSeen(resolved.spec, resolved.metricName, ref?.namespace ?? '');
     return resolved;
   };
 
@@ -133,9 +139,11 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
           `metricName ${JSON.stringify(request.metricName)} is not served for this metadata (expected "${metricName}")`,
         );
       }
-      const decision = decisionFor(spec);
+      const { desired } = decisionFor(spec);
+      const namespace = request.scaledObjectRef?.namespace ?? '';
+      const value = deps.reportedWorkers?.(namespace, metricName, spec, desired) ?? desired;
       // Exactly one value: the HPA adds up every value in the list.
-      return { metricValues: [{ metricName, metricValue: decision.desired, metricValueFloat: decision.desired }] };
+      return { metricValues: [{ metricName, metricValue: value, metricValueFloat: value }] };
     },
   );
 

@@ -12,6 +12,9 @@ const STATUS_BY_CODE: Record<ErrorCode, status> = {
   [ErrorCode.MetastoreQueryFailed]: status.UNAVAILABLE,
   [ErrorCode.ExecutorColumnMissing]: status.FAILED_PRECONDITION,
   [ErrorCode.ShuttingDown]: status.UNAVAILABLE,
+  [ErrorCode.KubernetesApiFailed]: status.UNAVAILABLE,
+  [ErrorCode.KubernetesForbidden]: status.PERMISSION_DENIED,
+  [ErrorCode.BrokerControlFailed]: status.UNAVAILABLE,
 };
 
 export type GrpcError = Pick<StatusObject, 'code' | 'details'>;

@@ -17,6 +17,7 @@ interface CountRecord {
   queue: string | null;
   executor: string | null;
   state: string;
+  hostname: string | null;
   count: string;
 }
 
@@ -36,6 +37,7 @@ function toRow(record: CountRecord): TaskCountRow {
     queue: record.queue,
     executor: record.executor,
     state: record.state as CountedState,
+    hostname: record.hostname === '' ? null : record.hostname,
     count: Number(record.count),
   };
 }

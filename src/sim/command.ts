@@ -3,10 +3,10 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import type { SimConfig } from './config.js';
-import { DEFAULT_CONFIG, configProblems } from './config.js';
+import { DEFAULT_CONFIG, SCALE_IN_POLICIES, configProblems } from './config.js';
 import { fixed } from './distribution.js';
 import { SimInputError, isSimInputError, show } from './errors.js';
-import { buildDocument, formatText } from './output.js';
+import { buildDocument, formatComparison, formatText } from './output.js';
 import { renderReport } from './report.js';
 import type { Scenario } from './scenario.js';
 import { generateWorkload, parseScenario } from './scenario.js';
@@ -36,6 +36,10 @@ Configuration (override the scenario; defaults are KEDA's, Kubernetes' and the A
   --initial-cooldown-period S     initialCooldownPeriod (0)
   --pod-startup-seconds S         seconds from pod creation to a ready Celery worker (30)
   --termination-grace-seconds S   terminationGracePeriodSeconds (600)
+  --scale-in POLICY               which workers a scale-in removes (kubernetes): kubernetes (the
+                                  ReplicaSet's own ranking), idle-first (pod-deletion-cost =
+                                  running tasks) or drain (the scaler's drain-then-remove: busy
+                                  surplus workers stop consuming and are removed once idle)
   --push                          trigger type external-push instead of external
   --seed N                        random seed (1); the same seed gives the same output
 
@@ -47,6 +51,12 @@ Sweep:
                                   which switches the HPA from legacy to behavior policies.
   --slo-p95 SECONDS               recommend the cheapest configuration with p95 wait within this
   --threads N                     worker threads (default: all cores)
+
+Compare:
+  --compare-scale-in              run the configuration once per scale-in policy (kubernetes,
+                                  idle-first, drain) on the same workload and print them side by
+                                  side: tasks killed, worker-seconds, p95 wait, peak workers,
+                                  drains and restores (not with --sweep, --slo-p95 or --scale-in)
 
 Output:
   --json                          one JSON document instead of the table
@@ -71,6 +81,8 @@ const OPTIONS = {
   'initial-cooldown-period': { type: 'string' },
   'pod-startup-seconds': { type: 'string' },
   'termination-grace-seconds': { type: 'string' },
+  'scale-in': { type: 'string' },
+  'compare-scale-in': { type: 'boolean' },
   push: { type: 'boolean' },
   seed: { type: 'string' },
   json: { type: 'boolean' },
@@ -102,6 +114,8 @@ export interface SimulateRequest {
   readonly overrides: Partial<SimConfig>;
   readonly axes: readonly SweepAxis[];
   readonly sloP95: number | null;
+  /** Run the configuration once per scale-in policy instead of once (or per sweep cell). */
+  readonly compareScaleIn: boolean;
   readonly json: boolean;
   readonly report: string | null;
   readonly threads: number | undefined;
@@ -140,6 +154,10 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateRequest | 'h
   const startup = numberOption(problems, 'pod-startup-seconds', v['pod-startup-seconds'], { min: 0, max: 86400, integer: false });
   if (startup !== undefined) put('podStartup', fixed(startup));
   put('terminationGracePeriodSeconds', numberOption(problems, 'termination-grace-seconds', v['termination-grace-seconds'], { min: 0, max: 86400, integer: false }));
+  if (v['scale-in'] !== undefined) {
+    if ((SCALE_IN_POLICIES as readonly string[]).includes(v['scale-in'])) put('scaleInPolicy', v['scale-in']);
+    else problems.push(`--scale-in=${show(v['scale-in'])} must be one of ${SCALE_IN_POLICIES.join(', ')}`);
+  }
   if (v.push === true) put('trigger', 'external-push');
   put('seed', numberOption(problems, 'seed', v.seed, { min: 0, max: 4294967295, ...int }));
   if (v.queues !== undefined) {
@@ -160,12 +178,24 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateRequest | 'h
       problems.push(...err.problems);
     }
   }
+  const compareScaleIn = v['compare-scale-in'] === true;
+  if (compareScaleIn) {
+    const clashing = [
+      ...(sweepTexts.length > 0 ? ['--sweep'] : []),
+      ...(v['slo-p95'] !== undefined ? ['--slo-p95'] : []),
+      ...(v['scale-in'] !== undefined ? ['--scale-in'] : []),
+    ];
+    if (clashing.length > 0) {
+      problems.push(`--compare-scale-in runs one configuration under every scale-in policy; it does not combine with ${clashing.join(', ')}`);
+    }
+  }
   if (problems.length > 0) throw new SimInputError(problems);
   return {
     workloadSource: v.scenario !== undefined ? { kind: 'scenario', file: v.scenario } : { kind: 'trace', file: v.trace ?? '' },
     overrides: overrides,
     axes,
     sloP95,
+    compareScaleIn,
     json: v.json === true,
     report: v.report ?? null,
     threads,
@@ -216,7 +246,9 @@ export async function simulateCommand(argv: readonly string[], io: CommandIo): P
       return configProblems(config).map((p) => `${p}${where}`);
     });
     if (problems.length > 0) throw new SimInputError([...new Set(problems)]);
-    const configs = grid.map((cell) => cell.config);
+    const configs = request.compareScaleIn
+      ? SCALE_IN_POLICIES.map((policy) => ({ ...base, scaleInPolicy: policy }))
+      : grid.map((cell) => cell.config);
     const summaries = await runConfigs(workload, configs, {
       recordTimeline: request.report !== null,
       ...(request.threads === undefined ? {} : { threads: request.threads }),
@@ -225,7 +257,7 @@ export async function simulateCommand(argv: readonly string[], io: CommandIo): P
     const metrics = summaries.map((s) => s.metrics);
     const frontier = paretoFrontier(metrics);
     const slo = request.sloP95 === null ? null : { sloP95Seconds: request.sloP95, run: recommend(metrics, request.sloP95) };
-    const doc = buildDocument(workload, request.axes, summaries, frontier, slo);
+    const doc = buildDocument(workload, request.axes, summaries, frontier, slo, request.compareScaleIn ? 'scaleInPolicy' : null);
     if (request.report !== null) {
       try {
         writeFileSync(request.report, renderReport(doc, summaries));
@@ -233,7 +265,8 @@ export async function simulateCommand(argv: readonly string[], io: CommandIo): P
         throw new SimInputError([`cannot write --report ${show(request.report)}: ${(err as Error).message}`]);
       }
     }
-    io.stdout(request.json ? `${JSON.stringify(doc, null, 2)}\n` : formatText(doc, summaries));
+    const text = request.compareScaleIn ? formatComparison(doc, summaries) : formatText(doc, summaries);
+    io.stdout(request.json ? `${JSON.stringify(doc, null, 2)}\n` : text);
     return 0;
   } catch (err) {
     if (isSimInputError(err)) {

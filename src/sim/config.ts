@@ -72,8 +72,13 @@ export function defaultBehavior(partial: PartialHpaBehavior): HpaBehavior {
  *   UID (effectively random). Not load-aware: a busy worker goes as readily as an idle one.
  * - `idle-first`: the same, but with `controller.kubernetes.io/pod-deletion-cost` = running tasks,
  *   which ranks right after readiness, so idle workers go first.
+ * - `drain`: the scaler's drain-then-remove (core `planScaleIn`), run on every scaler tick: it
+ *   picks the surplus workers, ranks them with pod-deletion-cost, tells busy ones to stop consuming
+ *   (Celery cancel_consumer) and reports `reportedReplicas` instead of the plain formula, so the
+ *   HPA removes a worker only once it is idle; draining workers are restored when demand returns.
  */
-export type ScaleInPolicy = 'kubernetes' | 'idle-first';
+export type ScaleInPolicy = 'kubernetes' | 'idle-first' | 'drain';
+export const SCALE_IN_POLICIES: readonly ScaleInPolicy[] = ['kubernetes', 'idle-first', 'drain'];
 export type TriggerType = 'external' | 'external-push';
 
 /** Everything one simulated run needs besides the workload. Times in seconds. */
@@ -92,7 +97,10 @@ export interface SimConfig {
   readonly cooldownPeriod: number;
   readonly initialCooldownPeriod: number;
   readonly trigger: TriggerType;
-  /** The scaler's own metastore tick (`poll.intervalMs`); push activations happen on it. */
+  /**
+   * The scaler's own metastore tick (`poll.intervalMs`); push activations and the `drain`
+   * scale-in plan happen on it.
+   */
   readonly scalerTickSeconds: number;
   /** Trigger `useCachedMetrics`: the HPA reads the last KEDA poll's value instead of a fresh one. */
   readonly useCachedMetrics: boolean;

@@ -9,6 +9,10 @@ export interface RunMetrics {
   };
   /** Tasks still running when their worker's grace period ended; each was queued again. */
   readonly tasksKilled: number;
+  /** Scale-in `drain`: workers told to stop consuming (cancel_consumer); 0 for other policies. */
+  readonly drains: number;
+  /** Scale-in `drain`: draining workers put back to work (add_consumer); 0 for other policies. */
+  readonly restores: number;
   /** Pod-seconds of worker pods that existed (starting, ready or draining): the cost. */
   readonly workerSeconds: number;
   /** Share of paid slot-seconds with no task running. */
@@ -51,6 +55,8 @@ export interface RawRun {
   readonly tasks: number;
   readonly completed: number;
   readonly tasksKilled: number;
+  readonly drains: number;
+  readonly restores: number;
   readonly simulatedSeconds: number;
   readonly workerSeconds: number;
   readonly busySlotSeconds: number;
@@ -96,6 +102,8 @@ export function summarize(raw: RawRun): RunMetrics {
       max: round(waits.length > 0 ? (waits[waits.length - 1] as number) : 0, 3),
     },
     tasksKilled: raw.tasksKilled,
+    drains: raw.drains,
+    restores: raw.restores,
     workerSeconds: round(raw.workerSeconds, 3),
     idleFraction: paidSlotSeconds > 0 ? round(1 - raw.busySlotSeconds / paidSlotSeconds, 4) : 0,
     peakWorkers: raw.peakWorkers,

@@ -53,6 +53,8 @@ export function workloadSummary(workload: Workload): WorkloadSummary {
 export interface SimulationDocument {
   readonly workload: WorkloadSummary;
   readonly sweep: readonly SweepAxis[];
+  /** `--compare-scale-in`: the config field the runs differ in (one run per value). */
+  readonly compare?: 'scaleInPolicy';
   readonly runs: readonly (Record<string, unknown> & { config: Record<string, unknown> })[];
   readonly paretoFrontier: readonly number[];
   readonly recommendation?: { readonly sloP95Seconds: number; readonly run: number | null };
@@ -64,10 +66,12 @@ export function buildDocument(
   runs: readonly RunSummary[],
   frontier: readonly number[],
   slo: { sloP95Seconds: number; run: number | null } | null,
+  compare: 'scaleInPolicy' | null = null,
 ): SimulationDocument {
   const doc: SimulationDocument = {
     workload: workloadSummary(workload),
     sweep: axes,
+    ...(compare === null ? {} : { compare }),
     runs: runs.map((run) => ({ config: configJson(run.config), ...run.metrics })),
     paretoFrontier: frontier,
     ...(slo === null ? {} : { recommendation: slo }),
@@ -87,7 +91,8 @@ function pct(x: number): string {
   return `${(x * 100).toFixed(1)} %`;
 }
 
-export function describeConfig(config: SimConfig): string {
+/** The configuration in one line; `scaleIn` replaces the policy (e.g. when runs compare them). */
+export function describeConfig(config: SimConfig, scaleIn: string = config.scaleInPolicy): string {
   const hpa =
     config.hpaBehavior === null
       ? 'legacy (no behavior)'
@@ -102,12 +107,12 @@ export function describeConfig(config: SimConfig): string {
     `pod startup ${describeDistribution(config.podStartup)}`,
     `grace ${config.terminationGracePeriodSeconds} s`,
     `HPA ${hpa}`,
-    `scale-in ${config.scaleInPolicy}`,
+    `scale-in ${scaleIn}`,
     `seed ${config.seed}`,
   ].join(', ');
 }
 
-function describeRun(m: RunMetrics): string[] {
+function describeRun(m: RunMetrics, config: SimConfig): string[] {
   const w = m.queueWaitSeconds;
   const causes = Object.entries(m.scaleEventsByCause)
     .filter(([, n]) => n > 0)
@@ -119,6 +124,9 @@ function describeRun(m: RunMetrics): string[] {
     `  cost           ${(m.workerSeconds / 3600).toFixed(2)} worker-hours, idle ${pct(m.idleFraction)}, peak ${m.peakWorkers} workers`,
     `  scaling        ${m.scaleEvents} scale events${causes === '' ? '' : ` (${causes})`}, under-provisioned ${fmtSeconds(m.underProvisionedSeconds)}`,
     `  tasks          ${int.format(m.tasks.completed)} of ${int.format(m.tasks.total)} done, ${int.format(m.tasksKilled)} killed at scale-in and retried${m.tasks.unfinished > 0 ? `, ${int.format(m.tasks.unfinished)} UNFINISHED` : ''}`,
+    ...(config.scaleInPolicy === 'drain'
+      ? [`  scale-in       drain: ${int.format(m.drains)} workers told to stop consuming, ${int.format(m.restores)} put back to work`]
+      : []),
     `  elasticity     under/over accuracy ${e.underProvisioningAccuracy}/${e.overProvisioningAccuracy}, timeshare ${pct(e.underProvisioningTimeshare)}/${pct(e.overProvisioningTimeshare)}, instability ${e.instability}`,
     `  simulated      ${fmtSeconds(m.simulatedSeconds)}`,
   ];
@@ -135,7 +143,7 @@ export function formatText(doc: SimulationDocument, summaries: readonly RunSumma
   lines.push(`Workload: ${wl.name} (${wl.source}, ${int.format(wl.tasks)} tasks on ${wl.queues.join(', ')}, from ${wl.start})`);
   if (summaries.length === 1) {
     const only = summaries[0] as RunSummary;
-    lines.push(`Config: ${describeConfig(only.config)}`, ...describeRun(only.metrics));
+    lines.push(`Config: ${describeConfig(only.config)}`, ...describeRun(only.metrics, only.config));
     return `${lines.join('\n')}\n`;
   }
   const first = summaries[0] as RunSummary;
@@ -179,6 +187,41 @@ export function formatText(doc: SimulationDocument, summaries: readonly RunSumma
       );
     }
   }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `--compare-scale-in`: one column per policy, one row per figure, so the policies read side by
+ * side. Worker-seconds count every pod from creation to exit, draining and terminating included.
+ */
+export function formatComparison(doc: SimulationDocument, summaries: readonly RunSummary[]): string {
+  const wl = doc.workload;
+  const first = summaries[0];
+  const lines: string[] = [
+    `Workload: ${wl.name} (${wl.source}, ${int.format(wl.tasks)} tasks on ${wl.queues.join(', ')}, from ${wl.start})`,
+  ];
+  if (first === undefined) return `${lines.join('\n')}\n`;
+  lines.push(`Config: ${describeConfig(first.config, 'compared')}`, '');
+  const figures: [string, (m: RunMetrics) => string][] = [
+    ['tasks killed', (m) => int.format(m.tasksKilled)],
+    ['worker-seconds', (m) => int.format(Math.round(m.workerSeconds))],
+    ['worker-hours', (m) => (m.workerSeconds / 3600).toFixed(1)],
+    ['queue wait p95', (m) => fmtSeconds(m.queueWaitSeconds.p95)],
+    ['peak workers', (m) => String(m.peakWorkers)],
+    ['drains', (m) => int.format(m.drains)],
+    ['restores', (m) => int.format(m.restores)],
+  ];
+  if (summaries.some((s) => s.metrics.tasks.unfinished > 0)) {
+    figures.push(['UNFINISHED tasks', (m) => int.format(m.tasks.unfinished)]);
+  }
+  const header = ['scale-in', ...summaries.map((s) => s.config.scaleInPolicy)];
+  const rows = figures.map(([label, value]) => [label, ...summaries.map((s) => value(s.metrics))]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const render = (cells: string[]): string => cells.map((cell, c) => pad(cell, widths[c] ?? 0, c > 0)).join('   ').trimEnd();
+  lines.push(render(header), ...rows.map(render), '');
+  lines.push(
+    'drains: busy surplus workers told to stop consuming (cancel_consumer); restores: draining workers put back to work (add_consumer).',
+  );
   return `${lines.join('\n')}\n`;
 }
 

@@ -124,7 +124,11 @@ function frontierChart(doc: SimulationDocument, summaries: readonly RunSummary[]
   const onFrontier = new Set(doc.paretoFrontier);
   for (const p of points) {
     const summary = summaries[p.i] as RunSummary;
-    const label = `#${p.i + 1} ${doc.sweep.map((a) => `${a.name}=${pointValue(summary.config, a.name)}`).join(' ')}: ${p.x.toFixed(2)} worker-h, p95 ${p.y} s`;
+    const point = [
+      ...doc.sweep.map((a) => `${a.name}=${pointValue(summary.config, a.name)}`),
+      ...(doc.compare === undefined ? [] : [`scale-in=${summary.config.scaleInPolicy}`]),
+    ];
+    const label = `#${p.i + 1} ${point.join(' ')}: ${p.x.toFixed(2)} worker-h, p95 ${p.y} s`;
     const color = onFrontier.has(p.i) ? COLORS.frontier : COLORS.other;
     parts.push(`<circle cx="${s.x(p.x).toFixed(1)}" cy="${s.y(p.y).toFixed(1)}" r="4" fill="${color}"><title>${esc(label)}</title></circle>`);
     if (onFrontier.has(p.i)) parts.push(`<text x="${(s.x(p.x) + 6).toFixed(1)}" y="${(s.y(p.y) - 6).toFixed(1)}">#${p.i + 1}</text>`);
@@ -138,13 +142,15 @@ function frontierChart(doc: SimulationDocument, summaries: readonly RunSummary[]
 
 function runTable(doc: SimulationDocument, summaries: readonly RunSummary[]): string {
   const frontier = new Set(doc.paretoFrontier);
-  const head = ['#', ...doc.sweep.map((a) => a.name), 'p50 s', 'p95 s', 'p99 s', 'worker-h', 'idle', 'killed', 'peak', 'scale events', 'under-prov. s'];
+  const compared = doc.compare === undefined ? [] : ['scale-in'];
+  const head = ['#', ...doc.sweep.map((a) => a.name), ...compared, 'p50 s', 'p95 s', 'p99 s', 'worker-h', 'idle', 'killed', 'peak', 'scale events', 'under-prov. s', ...(doc.compare === undefined ? [] : ['drains', 'restores'])];
   const rows = summaries.map((s, i) => {
     const m = s.metrics;
     const cls = doc.recommendation?.run === i ? ' class="rec"' : frontier.has(i) ? ' class="front"' : '';
     const cells = [
       `${i + 1}${frontier.has(i) ? ' *' : ''}`,
       ...doc.sweep.map((a) => String(pointValue(s.config, a.name))),
+      ...(doc.compare === undefined ? [] : [s.config.scaleInPolicy]),
       String(m.queueWaitSeconds.p50),
       String(m.queueWaitSeconds.p95),
       String(m.queueWaitSeconds.p99),
@@ -154,15 +160,17 @@ function runTable(doc: SimulationDocument, summaries: readonly RunSummary[]): st
       String(m.peakWorkers),
       String(m.scaleEvents),
       String(m.underProvisionedSeconds),
+      ...(doc.compare === undefined ? [] : [String(m.drains), String(m.restores)]),
     ];
     return `<tr${cls}>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
   });
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-/** Which runs get timelines: the recommended one, then the frontier, at most six. */
+/** Which runs get timelines: every compared policy, or the recommended one, then the frontier, at most six. */
 function featured(doc: SimulationDocument, count: number): number[] {
   if (count === 1) return [0];
+  if (doc.compare !== undefined) return Array.from({ length: Math.min(count, 6) }, (_, i) => i);
   const picks: number[] = [];
   const rec = doc.recommendation?.run ?? null;
   if (rec !== null) picks.push(rec);
@@ -190,7 +198,8 @@ export function renderReport(doc: SimulationDocument, summaries: readonly RunSum
   for (const i of featured(doc, summaries.length)) {
     const s = summaries[i];
     if (s === undefined) continue;
-    sections.push(`<h2>Timeline of run #${i + 1}</h2>`, `<p class="config">${esc(describeConfig(s.config))}</p>`);
+    const title = doc.compare === undefined ? `run #${i + 1}` : `run #${i + 1} (scale-in ${s.config.scaleInPolicy})`;
+    sections.push(`<h2>Timeline of ${esc(title)}</h2>`, `<p class="config">${esc(describeConfig(s.config))}</p>`);
     sections.push(s.timeline === null ? '<p>No timeline recorded.</p>' : timelineCharts(s.timeline));
   }
   return `<!doctype html>

@@ -11,7 +11,7 @@ import type {
   SimConfig,
   TriggerType,
 } from './config.js';
-import { defaultBehavior } from './config.js';
+import { SCALE_IN_POLICIES, defaultBehavior } from './config.js';
 import type { CronSchedule } from './cron.js';
 import { parseCron } from './cron.js';
 import type { Distribution } from './distribution.js';
@@ -314,7 +314,7 @@ function readSettings(r: Reader, doc: Record<string, unknown>): Partial<SimConfi
       if (w['terminationGracePeriodSeconds'] !== undefined) {
         set('terminationGracePeriodSeconds', r.seconds('workers.terminationGracePeriodSeconds', w['terminationGracePeriodSeconds']));
       }
-      if (w['scaleIn'] !== undefined) set('scaleInPolicy', r.oneOf<ScaleInPolicy>('workers.scaleIn', w['scaleIn'], ['kubernetes', 'idle-first']));
+      if (w['scaleIn'] !== undefined) set('scaleInPolicy', r.oneOf<ScaleInPolicy>('workers.scaleIn', w['scaleIn'], SCALE_IN_POLICIES));
       if (w['initialReplicas'] !== undefined) set('initialReplicas', r.number('workers.initialReplicas', w['initialReplicas'], { min: 0, max: 100_000, integer: true }));
     }
   }

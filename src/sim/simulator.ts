@@ -1,7 +1,10 @@
 import type { QueueSetSpec } from '../core/metadata.js';
+import type { WorkerPod } from '../core/ports.js';
 import { decide, shouldPush } from '../core/scaling.js';
+import { DEFAULT_WORKER_POD_SELECTOR } from '../core/scale-in-spec.js';
 import type { SimConfig } from './config.js';
 import { sample } from './distribution.js';
+import { DrainController } from './drain.js';
 import { EventQueue, FloatList, IntFifo } from './event-queue.js';
 import { HorizontalPodAutoscaler } from './hpa.js';
 import type { RunMetrics } from './metrics.js';
@@ -36,12 +39,25 @@ const GONE = 3;
 /** Metric target of our scaler's MetricSpec: the metric is the desired worker count (README). */
 const METRIC_TARGET = 1;
 const MAX_CONCURRENCY = 1024;
+const POD_NAME_PREFIX = 'worker-';
 
 class Pod {
   state = STARTING;
   readyAt = -1;
   busy = 0;
+  /** Told to stop consuming (Celery cancel_consumer, policy `drain`): ready, but takes no task. */
+  draining = false;
+  /** The pod-deletion-cost annotation the scaler applied (policy `drain`); null = none. */
+  deletionCost: number | null = null;
+  /** The pod as the scale-in planner sees it; null when its state or cost changed since. */
+  view: WorkerPod | null = null;
+  /** A victim of the last scale-in plan, and whether it was running tasks then. */
+  victim = false;
+  victimWasBusy = false;
+  readonly name: string;
   readonly slots: Int32Array;
+  /** 1 while the slot's id is in the free-slot FIFO (a draining pod's entries stay there). */
+  readonly offered: Uint8Array;
 
   constructor(
     readonly id: number,
@@ -49,7 +65,9 @@ class Pod {
     readonly createdAt: number,
     concurrency: number,
   ) {
+    this.name = `${POD_NAME_PREFIX}${id}`;
     this.slots = new Int32Array(concurrency).fill(-1);
+    this.offered = new Uint8Array(concurrency);
   }
 }
 
@@ -68,11 +86,20 @@ export interface PollLogEntry {
   readonly desired: number;
 }
 
+export interface ScaleInLogEntry {
+  readonly time: number;
+  /** `drain`: cancel_consumer sent; `restore`: add_consumer sent (policy `drain`). */
+  readonly action: 'drain' | 'restore';
+  readonly pod: string;
+}
+
 export interface SimLog {
   readonly scale: ScaleLogEntry[];
+  /** `desired` is the metric KEDA received: the plain formula, or with `drain` the reported count. */
   readonly polls: PollLogEntry[];
   readonly pushes: number[];
   readonly hpaSyncs: { readonly time: number; readonly replicas: number }[];
+  readonly scaleIn: ScaleInLogEntry[];
 }
 
 /** Sampled every `sampleSeconds`: what the report's timelines draw. */
@@ -84,13 +111,18 @@ export interface Timeline {
   readonly workers: Float64Array;
   /** The Deployment's spec.replicas. */
   readonly replicas: Float64Array;
-  /** What the scaler would answer now: decide().desired. */
+  /** What the scaler would answer now: decide().desired, or with `drain` the reported count. */
   readonly desired: Float64Array;
 }
 
 export interface RunOptions {
   readonly recordTimeline?: boolean;
   readonly recordLog?: boolean;
+  /**
+   * Policy `drain`: call core's planner on every scaler tick, even when nothing it reads could
+   * change its answer. Slower, same result; tests compare the two.
+   */
+  readonly planEveryTick?: boolean;
 }
 
 export interface SimulationResult {
@@ -117,6 +149,8 @@ class Simulation {
   /** Pods not terminating (starting or ready), in creation order. */
   private activePods: Pod[] = [];
   private readonly hpa: HorizontalPodAutoscaler;
+  /** The scaler's drain state (policy `drain`), null for the other policies. */
+  private readonly drain: DrainController | null;
   private readonly podRng: Rng;
   private readonly uidRng: Rng;
   private readonly config: SimConfig;
@@ -138,6 +172,28 @@ class Simulation {
   private lastActiveTime: number | null = null;
   private lastPolledDesired = 0;
   private pushedActive = false;
+  /** With `drain`: the count the last scaler tick reported (core `reportedReplicas`). */
+  private reported = 0;
+  /** Active pods carrying a pod-deletion-cost: while any do, every tick must plan. */
+  private costedPods = 0;
+  /**
+   * What the scale-in plan reads, apart from running tasks per pod, changed since the last plan:
+   * a pod came, went, became ready, or its cost or drain state changed.
+   */
+  private scaleInStateChanged = true;
+  /** A task started or finished since the last plan. */
+  private loadsChanged = true;
+  private plannedDesired = -1;
+  /** Testing: run core's planner on every tick instead of only when its answer can change. */
+  private readonly planEveryTick: boolean;
+  /**
+   * The active pods in the order core's planner sorts them into (not ready first, then idle,
+   * then draining, then fewest tasks, then name), kept nearly sorted between plans: handed over in that order,
+   * its sort runs in linear time. Only speed depends on this order, not the plan.
+   */
+  private planOrder: Pod[] = [];
+  private planOrderStale = true;
+  private readonly runningByPod = new Map<string, number>();
 
   // Accumulators (integrals over time and counters).
   private workerSeconds = 0;
@@ -186,7 +242,13 @@ class Simulation {
       minReplicaCount: config.minReplicaCount,
       maxReplicaCount: config.maxReplicaCount,
       activationThreshold: config.activationThreshold,
+      scaleIn: {
+        policy: config.scaleInPolicy === 'drain' ? 'drain' : config.scaleInPolicy === 'idle-first' ? 'rank' : 'off',
+        podSelector: DEFAULT_WORKER_POD_SELECTOR,
+      },
     };
+    this.drain = config.scaleInPolicy === 'drain' ? new DrainController() : null;
+    this.planEveryTick = options.planEveryTick === true;
     this.served = new Uint8Array(workload.queueNames.length);
     const servedNames = new Set(this.spec.queues);
     workload.queueNames.forEach((name, i) => {
@@ -217,7 +279,7 @@ class Simulation {
           desired: new FloatList(),
         }
       : null;
-    this.log = options.recordLog ? { scale: [], polls: [], pushes: [], hpaSyncs: [] } : null;
+    this.log = options.recordLog ? { scale: [], polls: [], pushes: [], hpaSyncs: [], scaleIn: [] } : null;
   }
 
   run(): SimulationResult {
@@ -234,7 +296,7 @@ class Simulation {
     this.events.push(0, KEDA_POLL, 0, 0);
     this.events.push(config.hpaSyncOffsetSeconds ?? 0, HPA_SYNC, 0, 0);
     this.events.push(0, SAMPLE, 0, 0);
-    if (config.trigger === 'external-push') this.events.push(0, SCALER_TICK, 0, 0);
+    if (config.trigger === 'external-push' || this.drain !== null) this.events.push(0, SCALER_TICK, 0, 0);
 
     let totalWork = 0;
     for (let i = 0; i < n; i++) totalWork += duration[i] as number;
@@ -305,6 +367,8 @@ class Simulation {
       tasks: this.servedTasks,
       completed: this.completed,
       tasksKilled: this.tasksKilled,
+      drains: this.drain?.drains ?? 0,
+      restores: this.drain?.restores ?? 0,
       simulatedSeconds: this.now,
       workerSeconds: this.workerSeconds,
       busySlotSeconds: this.busySlotSeconds,
@@ -368,16 +432,25 @@ class Simulation {
     this.waiting.push(task);
   }
 
+  /** Puts a free slot of a consuming pod at the back of the free-slot FIFO. */
+  private offer(pod: Pod, slot: number): void {
+    pod.offered[slot] = 1;
+    this.freeSlotFifo.push(pod.id * this.conc + slot);
+  }
+
   /** FIFO: the oldest waiting task takes the slot that has been free longest (Redis BRPOP order). */
   private dispatch(): void {
     while (this.waiting.length > 0 && this.freeSlots > 0) {
       const slotId = this.freeSlotFifo.shift();
       const pod = this.pods[(slotId / this.conc) | 0] as Pod;
-      if (pod.state !== READY) continue;
-      const task = this.waiting.shift();
       const slot = slotId % this.conc;
+      pod.offered[slot] = 0;
+      // Entries of pods that went away or stopped consuming are dropped here.
+      if (pod.state !== READY || pod.draining) continue;
+      const task = this.waiting.shift();
       pod.slots[slot] = task;
       pod.busy += 1;
+      this.loadsChanged = true;
       this.freeSlots -= 1;
       this.running += 1;
       this.taskSlot[task] = slotId;
@@ -392,11 +465,12 @@ class Simulation {
     const pod = this.pods[(slotId / this.conc) | 0] as Pod;
     pod.slots[slotId % this.conc] = -1;
     pod.busy -= 1;
+    this.loadsChanged = true;
     this.running -= 1;
     this.completed += 1;
     this.taskSlot[task] = -1;
-    if (pod.state === READY) {
-      this.freeSlotFifo.push(slotId);
+    if (pod.state === READY && !pod.draining) {
+      this.offer(pod, slotId % this.conc);
       this.freeSlots += 1;
       this.dispatch();
     } else if (pod.state === TERMINATING && pod.busy === 0) {
@@ -409,6 +483,7 @@ class Simulation {
     const pod = new Pod(this.pods.length, this.uidRng.nextUint32(), this.now, this.conc);
     this.pods.push(pod);
     this.activePods.push(pod);
+    this.podSetChanged();
     this.nStarting += 1;
     const alive = this.nStarting + this.nReady + this.nTerminating;
     if (alive > this.peakWorkers) this.peakWorkers = alive;
@@ -417,11 +492,12 @@ class Simulation {
 
   private makeReady(pod: Pod): void {
     pod.state = READY;
+    pod.view = null;
+    this.scaleInStateChanged = true;
     pod.readyAt = this.now;
     this.nStarting -= 1;
     this.nReady += 1;
-    const base = pod.id * this.conc;
-    for (let s = 0; s < this.conc; s++) this.freeSlotFifo.push(base + s);
+    for (let s = 0; s < this.conc; s++) this.offer(pod, s);
     this.freeSlots += this.conc;
   }
 
@@ -460,12 +536,14 @@ class Simulation {
 
   /**
    * Which pods the ReplicaSet deletes (kubernetes `ActivePodsWithRanks`): not-ready before ready;
-   * with `idle-first`, lower pod-deletion-cost (= running tasks) next; then, for ready pods, the
-   * shorter ready time in log2 buckets, for starting ones the newer creation, ties by UID.
+   * then lower pod-deletion-cost (with `idle-first` the running tasks, with `drain` what the
+   * scaler's plan wrote, otherwise none, i.e. 0); then, for ready pods, the shorter ready time in
+   * log2 buckets, for starting ones the newer creation, ties by UID.
    */
   private victims(count: number): Pod[] {
     const now = this.now;
     const idleFirst = this.config.scaleInPolicy === 'idle-first';
+    const costed = this.config.scaleInPolicy === 'drain';
     const bucket = (since: number): number => {
       const ageNs = (now - since) * 1e9;
       return ageNs > 0 ? Math.floor(Math.log2(ageNs)) : -1;
@@ -475,6 +553,10 @@ class Simulation {
       const qReady = q.state === READY ? 1 : 0;
       if (pReady !== qReady) return pReady - qReady;
       if (idleFirst && p.busy !== q.busy) return p.busy - q.busy;
+      if (costed) {
+        const diff = (p.deletionCost ?? 0) - (q.deletionCost ?? 0);
+        if (diff !== 0) return diff;
+      }
       if (pReady === 1 && p.readyAt !== q.readyAt) {
         const diff = bucket(p.readyAt) - bucket(q.readyAt);
         if (diff !== 0) return diff;
@@ -496,13 +578,17 @@ class Simulation {
    */
   private terminate(pod: Pod): void {
     this.activePods = this.activePods.filter((p) => p !== pod);
+    this.podSetChanged();
+    this.drain?.forget(pod.name);
+    this.setDeletionCost(pod, null);
     if (pod.state === STARTING) {
       this.nStarting -= 1;
       pod.state = GONE;
       return;
     }
     this.nReady -= 1;
-    this.freeSlots -= this.conc - pod.busy;
+    if (!pod.draining) this.freeSlots -= this.conc - pod.busy;
+    pod.draining = false;
     pod.state = TERMINATING;
     this.nTerminating += 1;
     if (pod.busy === 0) this.gone(pod);
@@ -546,8 +632,8 @@ class Simulation {
    */
   private kedaPoll(): void {
     const decision = decide(this.counts(), this.spec);
-    this.lastPolledDesired = decision.desired;
-    this.log?.polls.push({ time: this.now, active: decision.active, desired: decision.desired });
+    this.lastPolledDesired = this.metricFor(decision.desired);
+    this.log?.polls.push({ time: this.now, active: decision.active, desired: this.lastPolledDesired });
     const { minReplicaCount, cooldownPeriod, initialCooldownPeriod } = this.config;
     if (decision.active) {
       this.activate();
@@ -563,23 +649,170 @@ class Simulation {
   }
 
   /**
-   * `external-push`: the scaler's tick sends StreamIsActive `true` on an inactive→active edge
-   * (core `shouldPush`), and KEDA ≥ 2.18 applies it at once (keda.md §2.7).
+   * One tick of the scaler's own loop. `external-push`: it sends StreamIsActive `true` on an
+   * inactive→active edge (core `shouldPush`), and KEDA ≥ 2.18 applies it at once (keda.md §2.7).
+   * `drain`: it plans the scale-in for this tick's snapshot.
    */
   private scalerTick(): void {
-    const active = decide(this.counts(), this.spec).active;
-    if (shouldPush(this.pushedActive, active)) {
-      this.log?.pushes.push(this.now);
-      this.activate();
+    const decision = decide(this.counts(), this.spec);
+    if (this.config.trigger === 'external-push') {
+      if (shouldPush(this.pushedActive, decision.active)) {
+        this.log?.pushes.push(this.now);
+        this.activate();
+      }
+      this.pushedActive = decision.active;
     }
-    this.pushedActive = active;
+    if (this.drain !== null) this.planScaleIn(this.drain, decision.desired);
+  }
+
+  /**
+   * Policy `drain`: core's planner on the active pods (starting ones are Pending and not ready),
+   * then what the scaler does with the plan: patch pod-deletion-cost, cancel_consumer the new
+   * victims, add_consumer the restored ones, and report `reportedReplicas` until the next tick.
+   */
+  private planScaleIn(drain: DrainController, desired: number): void {
+    const activeCount = this.nStarting + this.nReady;
+    // No surplus, nothing draining, no annotation: the plan is empty and reports `desired`.
+    if (activeCount <= desired && drain.drainingCount === 0 && this.costedPods === 0) {
+      this.reported = desired;
+      this.plannedDesired = -1;
+      return;
+    }
+    if (!this.planEveryTick && desired === this.plannedDesired && !this.scaleInStateChanged && this.victimsStand()) return;
+    const running = this.runningByPod;
+    running.clear();
+    for (const pod of this.activePods) if (pod.busy > 0) running.set(pod.name, pod.busy);
+    const tick = drain.tick(this.now * 1000, desired, this.viewsInPlanOrder(), running);
+    // What this tick changes (costs, drains, confirmations) is the next tick's input.
+    this.scaleInStateChanged = tick.confirmed > 0;
+    this.loadsChanged = false;
+    this.plannedDesired = desired;
+    for (const pod of this.activePods) {
+      pod.victim = false;
+      this.setDeletionCost(pod, tick.costs.get(pod.name) ?? null);
+    }
+    for (const name of tick.victims) {
+      const pod = this.podNamed(name);
+      pod.victim = true;
+      pod.victimWasBusy = pod.busy > 0;
+    }
+    // Applied in creation order, whatever order the plan lists them in.
+    for (const pod of this.podsNamed(tick.drained)) {
+      this.log?.scaleIn.push({ time: this.now, action: 'drain', pod: pod.name });
+      if (pod.state !== READY || pod.draining) continue;
+      pod.draining = true;
+      this.freeSlots -= this.conc - pod.busy;
+      this.scaleInStateChanged = true;
+    }
+    const restored = this.podsNamed(tick.restored);
+    for (const pod of restored) {
+      this.log?.scaleIn.push({ time: this.now, action: 'restore', pod: pod.name });
+      if (pod.state !== READY || !pod.draining) continue;
+      pod.draining = false;
+      for (let s = 0; s < this.conc; s++) {
+        if (pod.slots[s] === -1 && pod.offered[s] === 0) this.offer(pod, s);
+      }
+      this.freeSlots += this.conc - pod.busy;
+      this.scaleInStateChanged = true;
+    }
+    if (restored.length > 0) this.dispatch();
+    this.reported = tick.reported;
+  }
+
+  /** The active pods as `WorkerPod`s, in the order core's planner sorts them into. */
+  private viewsInPlanOrder(): WorkerPod[] {
+    if (this.planOrderStale) {
+      this.planOrder = this.activePods.slice();
+      this.planOrderStale = false;
+    }
+    // Insertion sort: linear when only a few pods' loads changed since the last plan.
+    const order = this.planOrder;
+    for (let i = 1; i < order.length; i++) {
+      const pod = order[i] as Pod;
+      let j = i - 1;
+      while (j >= 0 && comparePlanOrder(order[j] as Pod, pod) > 0) {
+        order[j + 1] = order[j] as Pod;
+        j -= 1;
+      }
+      order[j + 1] = pod;
+    }
+    return order.map((pod) => {
+      if (pod.view === null) {
+        const ready = pod.state === READY;
+        pod.view = {
+          name: pod.name,
+          phase: ready ? 'Running' : 'Pending',
+          scheduled: true,
+          ready,
+          terminating: false,
+          deletionCost: pod.deletionCost,
+          ownerKind: 'ReplicaSet',
+        };
+      }
+      return pod.view;
+    });
+  }
+
+  private podSetChanged(): void {
+    this.planOrderStale = true;
+    this.scaleInStateChanged = true;
+  }
+
+  /**
+   * Whether the last plan still holds after tasks started or finished, everything else being
+   * equal (same desired count, pods, costs and drains). Core chooses victims not ready first,
+   * then idle before busy, then those already draining, then by fewest running tasks; after a
+   * plan every ready victim is draining and no kept pod is. So while no ready victim turned idle
+   * or busy (idle makes it removable), and no kept pod is idle while a victim is busy, the plan
+   * picks the same victims with the same costs and reports the same count. Starting pods run
+   * nothing, so their order cannot change. Tests check this against `planEveryTick`.
+   */
+  private victimsStand(): boolean {
+    if (!this.loadsChanged) return true;
+    let busyVictim = false;
+    let idleKept = false;
+    for (const pod of this.activePods) {
+      if (pod.state !== READY) continue;
+      if (pod.victim) {
+        if (pod.busy > 0 !== pod.victimWasBusy) return false;
+        busyVictim ||= pod.busy > 0;
+      } else {
+        idleKept ||= pod.busy === 0;
+      }
+    }
+    return !(busyVictim && idleKept);
+  }
+
+  private podNamed(name: string): Pod {
+    const pod = this.pods[Number(name.slice(POD_NAME_PREFIX.length))];
+    if (pod?.name !== name) throw new Error(`no simulated pod named ${name}`);
+    return pod;
+  }
+
+  /** The pods a plan names, in creation order. */
+  private podsNamed(names: readonly string[]): Pod[] {
+    if (names.length === 0) return [];
+    return names.map((name) => this.podNamed(name)).sort((p, q) => p.id - q.id);
+  }
+
+  private setDeletionCost(pod: Pod, cost: number | null): void {
+    if (pod.deletionCost === cost) return;
+    if ((pod.deletionCost === null) !== (cost === null)) this.costedPods += cost === null ? -1 : 1;
+    pod.deletionCost = cost;
+    pod.view = null;
+    this.scaleInStateChanged = true;
+  }
+
+  /** What GetMetrics answers: the plain formula, or with `drain` the last tick's reported count. */
+  private metricFor(desired: number): number {
+    return this.drain === null ? desired : this.reported;
   }
 
   /** One HPA reconcile; the metric is our GetMetrics answer, fresh or from KEDA's cache. */
   private hpaSync(): void {
     const status = this.nStarting + this.nReady;
     const next = this.hpa.sync(this.now, this.specReplicas, status, METRIC_TARGET, () =>
-      this.config.useCachedMetrics ? this.lastPolledDesired : decide(this.counts(), this.spec).desired,
+      this.config.useCachedMetrics ? this.lastPolledDesired : this.metricFor(decide(this.counts(), this.spec).desired),
     );
     if (next !== null) this.setReplicas(next, 'hpa');
     this.log?.hpaSyncs.push({ time: this.now, replicas: this.specReplicas });
@@ -604,9 +837,20 @@ class Simulation {
       tl.running.push(this.running);
       tl.workers.push(this.nReady);
       tl.replicas.push(this.specReplicas);
-      tl.desired.push(decide(this.counts(), this.spec).desired);
+      tl.desired.push(this.metricFor(decide(this.counts(), this.spec).desired));
     }
   }
+}
+
+/** Core's victim order for simulated pods, as far as the pods tell it (see `viewsInPlanOrder`). */
+function comparePlanOrder(p: Pod, q: Pod): number {
+  const ready = (p.state === READY ? 1 : 0) - (q.state === READY ? 1 : 0);
+  if (ready !== 0) return ready;
+  const busy = (p.busy > 0 ? 1 : 0) - (q.busy > 0 ? 1 : 0);
+  if (busy !== 0) return busy;
+  if (p.draining !== q.draining) return p.draining ? -1 : 1;
+  if (p.busy !== q.busy) return p.busy - q.busy;
+  return p.name < q.name ? -1 : p.name > q.name ? 1 : 0;
 }
 
 function finishTimeline(lists: Record<keyof Timeline, FloatList>): Timeline {

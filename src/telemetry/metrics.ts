@@ -16,6 +16,13 @@ export interface Instruments {
   readonly grpcRequestDurationSeconds: Histogram<'method'>;
   readonly openStreams: Gauge;
   readonly pushEventsTotal: Counter<'metastore'>;
+  readonly scaleInWorkers: Gauge<'namespace' | 'queue_set' | 'state'>;
+  readonly scaleInReportedWorkers: Gauge<'namespace' | 'queue_set'>;
+  readonly scaleInDrainsTotal: Counter;
+  readonly scaleInRestoresTotal: Counter;
+  readonly scaleInPatchesTotal: Counter<'outcome'>;
+  readonly scaleInFailuresTotal: Counter<'step' | 'code'>;
+  readonly scaleInCapability: Gauge<'capability'>;
 }
 
 const PROMTOOL_REJECTED_DEFAULTS = [
@@ -98,6 +105,46 @@ export function createInstruments(): Instruments {
       name: PromMetric.pushEventsTotal,
       help: 'IsActive=true messages pushed on StreamIsActive streams (inactive to active edges).',
       labelNames: ['metastore'],
+      registers,
+    }),
+    scaleInWorkers: new Gauge({
+      name: PromMetric.scaleInWorkers,
+      help: 'Worker pods of a worker set by state: busy (running tasks), idle, draining (told to stop consuming).',
+      labelNames: ['namespace', 'queue_set', 'state'],
+      registers,
+    }),
+    scaleInReportedWorkers: new Gauge({
+      name: PromMetric.scaleInReportedWorkers,
+      help: 'Workers the scale-in plan lets KEDA report: the formula plus surplus workers still busy or draining.',
+      labelNames: ['namespace', 'queue_set'],
+      registers,
+    }),
+    scaleInDrainsTotal: new Counter({
+      name: PromMetric.scaleInDrainsTotal,
+      help: 'Workers that confirmed cancel_consumer (stopped taking new tasks before removal).',
+      registers,
+    }),
+    scaleInRestoresTotal: new Counter({
+      name: PromMetric.scaleInRestoresTotal,
+      help: 'Draining workers put back to work with add_consumer because demand rose again.',
+      registers,
+    }),
+    scaleInPatchesTotal: new Counter({
+      name: PromMetric.scaleInPatchesTotal,
+      help: 'pod-deletion-cost annotation patches, by outcome (ok, error).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    scaleInFailuresTotal: new Counter({
+      name: PromMetric.scaleInFailuresTotal,
+      help: 'Failed scale-in steps (list, patch, drain, restore, plan), by error code.',
+      labelNames: ['step', 'code'],
+      registers,
+    }),
+    scaleInCapability: new Gauge({
+      name: PromMetric.scaleInCapability,
+      help: '1 when scale-in can use the capability (kubernetes: rank pods; broker: drain workers), else 0.',
+      labelNames: ['capability'],
       registers,
     }),
   };

@@ -10,6 +10,7 @@ export function queueSetSpec(overrides: Partial<QueueSetSpec> = {}): QueueSetSpe
     minReplicaCount: 0,
     maxReplicaCount: null,
     activationThreshold: 0,
+    scaleIn: { policy: 'drain', podSelector: 'component=worker' },
     ...overrides,
   };
 }

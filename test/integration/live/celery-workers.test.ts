@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import type { Logger } from '../../../src/core/ports.js';
 import type { EmbeddedMetastore } from '../../../src/demo/embedded-metastore.js';
 import { startEmbeddedMetastore } from '../../../src/demo/embedded-metastore.js';
 import { CeleryWorkers } from '../../../src/live/celery-workers.js';
 import { VirtualClock } from '../../../src/live/virtual-clock.js';
 import { fixed } from '../../../src/sim/distribution.js';
 import { createRng } from '../../../src/sim/random.js';
+import { quietLogger } from '../../support/quiet-logger.js';
 
-const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => quiet };
 
 describe('CeleryWorkers (live demo) on the embedded PostgreSQL', () => {
   let metastore: EmbeddedMetastore;
@@ -38,7 +37,7 @@ describe('CeleryWorkers (live demo) on the embedded PostgreSQL', () => {
   };
 
   beforeAll(async () => {
-    metastore = await startEmbeddedMetastore(quiet);
+    metastore = await startEmbeddedMetastore(quietLogger);
   });
   afterAll(async () => metastore.close());
   beforeEach(async () => {

@@ -68,10 +68,36 @@ describe.each<AirflowSchema>(['3', '2.10'])('PgTaskCountReader through PgBouncer
     expect(snapshot.hasExecutorColumn).toBe(true);
     expect(sorted(snapshot.rows)).toEqual(
       sorted([
-        { queue: 'default', executor: null, state: 'queued', count: 2 },
-        { queue: 'default', executor: null, state: 'running', count: 1 },
-        { queue: 'high', executor: 'CeleryExecutor', state: 'running', count: 1 },
-        { queue: 'kubernetes', executor: 'KubernetesExecutor', state: 'queued', count: 1 },
+        { queue: 'default', executor: null, state: 'queued', hostname: null, count: 2 },
+        { queue: 'default', executor: null, state: 'running', hostname: 'airflow-worker-abc', count: 1 },
+        { queue: 'high', executor: 'CeleryExecutor', state: 'running', hostname: null, count: 1 },
+        { queue: 'kubernetes', executor: 'KubernetesExecutor', state: 'queued', hostname: null, count: 1 },
+      ]),
+    );
+  });
+
+  it('splits running tasks by worker hostname and keeps queued tasks one row per queue', async () => {
+    await db.insert([
+      { state: 'running', queue: 'default', hostname: 'airflow-worker-7d9f-abcde' },
+      { state: 'running', queue: 'default', hostname: 'airflow-worker-7d9f-abcde' },
+      { state: 'running', queue: 'default', hostname: 'airflow-worker-7d9f-fghij.airflow-worker.airflow.svc.cluster.local' },
+      { state: 'running', queue: 'default', hostname: '' },
+      { state: 'queued', queue: 'default', hostname: 'stale-host-from-a-previous-try' },
+      { state: 'queued', queue: 'default' },
+    ]);
+    const snapshot = await reader.read(0);
+    expect(sorted(snapshot.rows)).toEqual(
+      sorted([
+        { queue: 'default', executor: null, state: 'queued', hostname: null, count: 2 },
+        { queue: 'default', executor: null, state: 'running', hostname: null, count: 1 },
+        { queue: 'default', executor: null, state: 'running', hostname: 'airflow-worker-7d9f-abcde', count: 2 },
+        {
+          queue: 'default',
+          executor: null,
+          state: 'running',
+          hostname: 'airflow-worker-7d9f-fghij.airflow-worker.airflow.svc.cluster.local',
+          count: 1,
+        },
       ]),
     );
   });
@@ -97,8 +123,8 @@ describe('PgTaskCountReader on Airflow before 2.10 (no executor column)', () => 
       expect(snapshot.hasExecutorColumn).toBe(false);
       expect(sorted(snapshot.rows)).toEqual(
         sorted([
-          { queue: 'default', executor: null, state: 'queued', count: 1 },
-          { queue: 'default', executor: null, state: 'running', count: 2 },
+          { queue: 'default', executor: null, state: 'queued', hostname: null, count: 1 },
+          { queue: 'default', executor: null, state: 'running', hostname: null, count: 2 },
         ]),
       );
       // The second read goes straight to the legacy query and still works.

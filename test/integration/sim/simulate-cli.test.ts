@@ -111,6 +111,38 @@ describe('airflow-keda-scaler simulate', () => {
     expect(out.stdout).toContain('No configuration keeps p95 queue wait within 0.001 s.');
   });
 
+  it('compares the scale-in policies side by side on the same workload', async () => {
+    const longTasks = fileURLToPath(new URL('../../../src/sim/scenarios/long-tasks-burst.yaml', import.meta.url));
+    const text = await cli(['simulate', '--scenario', longTasks, '--compare-scale-in']);
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    const table = text.stdout.split('\n');
+    expect(table).toContainEqual(expect.stringMatching(/^scale-in +kubernetes +idle-first +drain$/));
+    for (const label of ['tasks killed', 'worker-seconds', 'queue wait p95', 'peak workers', 'drains', 'restores']) {
+      expect(table.some((line) => line.startsWith(label)), label).toBe(true);
+    }
+    expect(table.find((line) => line.startsWith('tasks killed'))).toMatch(/ 0$/);
+    expect(text.stdout).toContain('scale-in compared');
+
+    const json = await cli(['simulate', '--scenario', longTasks, '--compare-scale-in', '--json']);
+    expect(json.code).toBe(0);
+    const doc = JSON.parse(json.stdout) as { compare: string; runs: RunJson[] };
+    expect(doc.compare).toBe('scaleInPolicy');
+    expect(doc.runs.map((r) => r.config['scaleInPolicy'])).toEqual(['kubernetes', 'idle-first', 'drain']);
+    const [kubernetes, , drain] = doc.runs;
+    expect(kubernetes!['tasksKilled']).toBeGreaterThan(0);
+    expect(drain!['tasksKilled']).toBe(0);
+    expect(drain!['drains']).toBeGreaterThan(0);
+  });
+
+  it('runs the drain scale-in policy from the command line', async () => {
+    const out = await cli(['simulate', '--scenario', EXAMPLE, '--scale-in', 'drain']);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('scale-in drain');
+    expect(out.stdout).toMatch(/scale-in +drain: [\d,]+ workers told to stop consuming, [\d,]+ put back to work/);
+    expect(out.stdout).toContain(' 0 killed at scale-in');
+  });
+
   it('replays a CSV trace', async () => {
     const trace = join(dir, 'trace.csv');
     writeFileSync(trace, 'queue,queued_at,duration_seconds,extra\ndefault,2024-05-01T10:00:05Z,30,x\ndefault,1714557610,20,y\nother,2024-05-01T10:00:20Z,5,z\n');
@@ -130,6 +162,8 @@ describe('airflow-keda-scaler simulate', () => {
     [['simulate', '--scenario', EXAMPLE, '--min-replicas', '9', '--max-replicas', '3'], 'maxReplicaCount=3 must be >= minReplicaCount (9)'],
     [['simulate', '--scenario', EXAMPLE, '--sweep', 'polling=5', 'bogus=1'], 'unknown parameter "bogus"'],
     [['simulate', '--scenario', EXAMPLE, '--frobnicate'], "Unknown option '--frobnicate'"],
+    [['simulate', '--scenario', EXAMPLE, '--scale-in', 'drain-first'], '--scale-in="drain-first" must be one of kubernetes, idle-first, drain'],
+    [['simulate', '--scenario', EXAMPLE, '--compare-scale-in', '--sweep', 'polling=5,30'], '--compare-scale-in runs one configuration under every scale-in policy; it does not combine with --sweep'],
   ])('refuses bad input with exit status 2 and a message naming it: %j', async (args, message) => {
     const out = await cli(args);
     expect(out.code).toBe(2);

@@ -37,6 +37,7 @@ describe('parseConfig defaults', () => {
       http: { host: '0.0.0.0', port: 8080 },
       poll: { intervalMs: 1_000, staleAfterMs: 5_000, queryTimeoutMs: 2_000, maxBackoffMs: 10_000 },
       metastores: [{ name: 'default', url: DB_URL, poolSize: 2 }],
+      scaleIn: { kubernetes: null, patchesPerSecond: 10, broker: null },
       logLevel: 'info',
       shutdownTimeoutMs: 8_000,
     });
@@ -72,6 +73,7 @@ describe('parseConfig sources', () => {
       http: { host: '127.0.0.2', port: 18080 },
       poll: { intervalMs: 500, staleAfterMs: 4_000, queryTimeoutMs: 1_500, maxBackoffMs: 20_000 },
       metastores: { main: { url: DB_URL, poolSize: 1 } },
+      scaleIn: { kubernetes: 'in-cluster', patchesPerSecond: 3, broker: { url: 'redis://:pw@airflow-redis:6379/0', replyTimeoutMs: 700 } },
       logLevel: 'debug',
       shutdownTimeoutMs: 5_000,
     });
@@ -86,6 +88,11 @@ describe('parseConfig sources', () => {
       http: { host: '127.0.0.2', port: 18080 },
       poll: { intervalMs: 500, staleAfterMs: 4_000, queryTimeoutMs: 1_500, maxBackoffMs: 20_000 },
       metastores: [{ name: 'main', url: DB_URL, poolSize: 1 }],
+      scaleIn: {
+        kubernetes: { kind: 'in-cluster' },
+        patchesPerSecond: 3,
+        broker: { url: 'redis://:pw@airflow-redis:6379/0', replyTimeoutMs: 700 },
+      },
       logLevel: 'debug',
       shutdownTimeoutMs: 5_000,
     });
@@ -109,8 +116,18 @@ describe('parseConfig sources', () => {
         SCALER_MAX_BACKOFF_MS: '30000',
         SCALER_LOG_LEVEL: 'warn',
         SCALER_SHUTDOWN_TIMEOUT_MS: '9000',
+        SCALER_KUBERNETES: 'in-cluster',
+        SCALER_KUBECONFIG: '/etc/kube/config',
+        SCALER_PATCHES_PER_SECOND: '20',
+        SCALER_BROKER_URL: 'rediss://:pw@redis:6380/1',
+        SCALER_BROKER_REPLY_TIMEOUT_MS: '2500',
       },
     );
+    expect(config.scaleIn).toEqual({
+      kubernetes: { kind: 'kubeconfig', path: '/etc/kube/config' },
+      patchesPerSecond: 20,
+      broker: { url: 'rediss://:pw@redis:6380/1', replyTimeoutMs: 2_500 },
+    });
     expect(config.grpc.host).toBe('::');
     expect(config.grpc.port).toBe(7000);
     expect(config.grpc.tls).toEqual({ certFile: '/c', keyFile: '/k', clientCaFile: '/ca' });
@@ -122,7 +139,7 @@ describe('parseConfig sources', () => {
   });
 
   it('covers every documented environment variable in the override test above', () => {
-    expect(Object.keys(ENV_VARS)).toHaveLength(14);
+    expect(Object.keys(ENV_VARS)).toHaveLength(19);
   });
 
   it('merges SCALER_DATABASE_URL into a file-defined default metastore', () => {
@@ -165,6 +182,47 @@ describe('parseConfig URL normalisation', () => {
     ['postgresql://u:p%40ss@h/db', 'postgresql://u:p%40ss@h/db'],
   ])('normalises %s to %s', (raw, expected) => {
     expect(parse({}, { SCALER_DATABASE_URL: raw }).metastores[0]?.url).toBe(expected);
+  });
+});
+
+describe('parseConfig scale-in', () => {
+  it('uses the in-cluster API automatically inside a pod and not outside one', () => {
+    expect(parse({}, { SCALER_DATABASE_URL: DB_URL, KUBERNETES_SERVICE_HOST: '10.0.0.1' }).scaleIn.kubernetes).toEqual({ kind: 'in-cluster' });
+    expect(parse({}, { SCALER_DATABASE_URL: DB_URL }).scaleIn.kubernetes).toBeNull();
+    expect(parse({ scaleIn: { kubernetes: 'off' } }, { SCALER_DATABASE_URL: DB_URL, KUBERNETES_SERVICE_HOST: '10.0.0.1' }).scaleIn.kubernetes).toBeNull();
+  });
+
+  it("reads the broker URL from the variable urlFromEnv names (the chart's AIRFLOW__CELERY__BROKER_URL)", () => {
+    const config = parse(
+      { scaleIn: { broker: { urlFromEnv: 'AIRFLOW__CELERY__BROKER_URL' } } },
+      { SCALER_DATABASE_URL: DB_URL, AIRFLOW__CELERY__BROKER_URL: 'redis://:pw@airflow-redis:6379/0' },
+    );
+    expect(config.scaleIn.broker).toEqual({ url: 'redis://:pw@airflow-redis:6379/0', replyTimeoutMs: 1_000 });
+  });
+
+  it('rejects a non-Redis broker naming the key without showing its password', () => {
+    const err = parseError({}, { SCALER_DATABASE_URL: DB_URL, SCALER_BROKER_URL: `amqp://user:${SECRET}@rabbit:5672//` });
+    expect(err.problems).toEqual([
+      'scaleIn.broker.url (from SCALER_BROKER_URL)="amqp://user:*****@rabbit:5672//" must start with redis:// or rediss:// ' +
+        '(the Celery broker of the Airflow chart; other brokers are not supported for draining)',
+    ]);
+    expect(allText(err)).not.toContain(SECRET);
+  });
+
+  it('rejects unknown scaleIn keys, a bad kubernetes mode and an unset urlFromEnv all at once', () => {
+    const err = parseError(
+      { scaleIn: { kubernets: 'auto', kubernetes: 'yes', broker: { urlFromEnv: 'NOPE' } } },
+      { SCALER_DATABASE_URL: DB_URL },
+    );
+    expect(err.problems).toEqual([
+      'scaleIn.kubernets is not a known key',
+      'scaleIn.kubernetes="yes" must be one of auto, in-cluster, off',
+    ]);
+  });
+
+  it('names an unset urlFromEnv variable', () => {
+    const err = parseError({ scaleIn: { broker: { urlFromEnv: 'NOPE' } } }, { SCALER_DATABASE_URL: DB_URL });
+    expect(err.problems).toEqual(['scaleIn.broker.urlFromEnv="NOPE" names an unset variable']);
   });
 });
 

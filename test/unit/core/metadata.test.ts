@@ -41,6 +41,7 @@ describe('parseScalerMetadata defaults', () => {
       minReplicaCount: 0,
       maxReplicaCount: null,
       activationThreshold: 0,
+      scaleIn: { policy: 'drain', podSelector: 'component=worker' },
     });
     expect(unknownKeys).toEqual([]);
   });
@@ -61,6 +62,8 @@ describe('parseScalerMetadata defaults', () => {
       metastore: 'analytics',
       celeryExecutors: 'CeleryExecutor',
       celeryIsDefaultExecutor: 'false',
+      scaleIn: 'rank',
+      workerPodSelector: 'component = worker, release=airflow,!canary',
     });
     expect(spec).toEqual({
       metastore: 'analytics',
@@ -70,6 +73,7 @@ describe('parseScalerMetadata defaults', () => {
       minReplicaCount: 1,
       maxReplicaCount: 10,
       activationThreshold: 3,
+      scaleIn: { policy: 'rank', podSelector: 'component=worker,release=airflow,!canary' },
     });
   });
 
@@ -254,6 +258,34 @@ describe('parseScalerMetadata metastore', () => {
     expect(err.code).toBe(ErrorCode.InvalidMetadata);
     expect(err.problems[0]).toContain(`metastore=${describeValue(value)}`);
   });
+});
+
+describe('parseScalerMetadata scale-in', () => {
+  it.each(['drain', 'rank', 'off'])('accepts scaleIn=%s', (policy) => {
+    expect(parse({ scaleIn: policy }).spec.scaleIn.policy).toBe(policy);
+  });
+
+  it('rejects an unknown scaleIn policy naming the key, value and choices', () => {
+    const err = parseError({ scaleIn: 'aggressive' });
+    expect(err.code).toBe(ErrorCode.InvalidMetadata);
+    expect(err.problems).toEqual(['scaleIn="aggressive" must be one of drain, rank, off']);
+  });
+
+  it.each(['component=worker', 'app.kubernetes.io/name==airflow', 'tier!=web', 'component', '!canary', 'release='])(
+    'accepts the equality-based selector %j',
+    (selector) => {
+      expect(parse({ workerPodSelector: selector }).spec.scaleIn.podSelector).toBe(selector);
+    },
+  );
+
+  it.each(['', 'component in (worker)', 'a=b,,c=d', 'component=worker!', '=worker', 'a=b c'])(
+    'rejects the selector %j naming the key',
+    (selector) => {
+      const err = parseError({ workerPodSelector: selector });
+      expect(err.problems).toHaveLength(1);
+      expect(err.problems[0]).toContain(`workerPodSelector=${describeValue(selector)} must be an equality-based label selector`);
+    },
+  );
 });
 
 describe('parseScalerMetadata unknown keys', () => {

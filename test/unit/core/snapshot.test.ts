@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { ErrorCode, ScalerError } from '../../../src/core/errors.js';
 import type { ExecutorFilter, QueueSetSpec } from '../../../src/core/metadata.js';
-import { COUNTED_STATES, countTasks, freshness, requireFreshSnapshot } from '../../../src/core/snapshot.js';
+import { COUNTED_STATES, countTasks, freshness, podNameOf, requireFreshSnapshot, runningByWorker } from '../../../src/core/snapshot.js';
 import type { Snapshot, TaskCountRow } from '../../../src/core/snapshot.js';
 
 function spec(queues: string[], executorFilter: ExecutorFilter | null = null): QueueSetSpec {
@@ -14,6 +14,7 @@ function spec(queues: string[], executorFilter: ExecutorFilter | null = null): Q
     minReplicaCount: 0,
     maxReplicaCount: null,
     activationThreshold: 0,
+    scaleIn: { policy: 'drain', podSelector: 'component=worker' },
   };
 }
 
@@ -181,5 +182,39 @@ describe('requireFreshSnapshot', () => {
         ScalerError,
       );
     }
+  });
+});
+
+describe('runningByWorker', () => {
+  it('sums running tasks per pod for the worker set, ignoring other queues, queued rows and missing hostnames', () => {
+    const rows: TaskCountRow[] = [
+      { queue: 'default', executor: null, state: 'running', hostname: 'worker-a', count: 2 },
+      { queue: 'high', executor: null, state: 'running', hostname: 'worker-a', count: 1 },
+      { queue: 'default', executor: null, state: 'running', hostname: 'worker-b.airflow-worker.airflow.svc.cluster.local', count: 3 },
+      { queue: 'default', executor: null, state: 'running', hostname: 'worker-b', count: 1 },
+      { queue: 'default', executor: null, state: 'running', hostname: null, count: 7 },
+      { queue: 'default', executor: null, state: 'running', count: 7 },
+      { queue: 'default', executor: null, state: 'queued', hostname: null, count: 9 },
+      { queue: 'etl', executor: null, state: 'running', hostname: 'worker-c', count: 4 },
+    ];
+    expect(Object.fromEntries(runningByWorker(snapshot(rows), spec(['default', 'high'])))).toEqual({ 'worker-a': 3, 'worker-b': 4 });
+  });
+
+  it('applies the executor filter like countTasks', () => {
+    const rows: TaskCountRow[] = [
+      { queue: 'default', executor: 'CeleryExecutor', state: 'running', hostname: 'worker-a', count: 2 },
+      { queue: 'default', executor: 'KubernetesExecutor', state: 'running', hostname: 'pod-x', count: 5 },
+    ];
+    const celeryOnly = spec(['default'], { names: ['CeleryExecutor'], includeDefault: false });
+    expect(Object.fromEntries(runningByWorker(snapshot(rows), celeryOnly))).toEqual({ 'worker-a': 2 });
+  });
+});
+
+describe('podNameOf', () => {
+  it.each([
+    ['airflow-worker-0', 'airflow-worker-0'],
+    ['airflow-worker-0.airflow-worker.airflow.svc.cluster.local', 'airflow-worker-0'],
+  ])('maps the hostname %s to the pod %s', (hostname, podName) => {
+    expect(podNameOf(hostname)).toBe(podName);
   });
 });

@@ -28,6 +28,22 @@ describe('determinism', () => {
     expect(await documentFor(11, 2)).toBe(first);
   });
 
+  it('gives byte-identical JSON for the drain scale-in policy, whether run on one thread or in parallel', async () => {
+    const file = fileURLToPath(new URL('../../../src/sim/scenarios/long-tasks-burst.yaml', import.meta.url));
+    const scenario = parseScenario(readFileSync(file, 'utf8'), file);
+    const workload = generateWorkload(scenario, 3);
+    const base: SimConfig = { ...DEFAULT_CONFIG, ...scenario.settings, seed: 3, scaleInPolicy: 'drain' };
+    const configs = [base, { ...base, cooldownPeriod: 60 }];
+    const documentOf = async (threads: number): Promise<string> => {
+      const runs = await runConfigs(workload, configs, { recordTimeline: false, threads });
+      return JSON.stringify(buildDocument(workload, [], runs, paretoFrontier(runs.map((r) => r.metrics)), null));
+    };
+    const first = await documentOf(1);
+    expect(first).toContain('"drains"');
+    expect(await documentOf(1)).toBe(first);
+    expect(await documentOf(2)).toBe(first);
+  });
+
   it('gives a different result for a different seed', async () => {
     expect(await documentFor(12, 1)).not.toBe(await documentFor(11, 1));
   });

@@ -102,6 +102,13 @@ simulation: {retryDelaySeconds: 5m}
     expect(scenario.settings.hpaBehavior?.scaleDown.stabilizationWindowSeconds).toBe(60);
     expect(scenario.settings.hpaBehavior?.scaleUp.policies).toHaveLength(2);
   });
+
+  it('reads the drain scale-in policy and names every policy when the value is unknown', () => {
+    expect(parseScenario(`${MINIMAL}workers: {scaleIn: drain}\n`, 'drain.yaml').settings).toEqual({ scaleInPolicy: 'drain' });
+    expect(problemsOf(`${MINIMAL}workers: {scaleIn: drain-first}\n`)).toEqual([
+      'bad.yaml: workers.scaleIn: "drain-first" must be one of: kubernetes, idle-first, drain',
+    ]);
+  });
 });
 
 describe('workload generation', () => {

@@ -9,6 +9,8 @@ function run(workerSeconds: number, p95: number, unfinished = 0, killed = 0): Ru
   return {
     queueWaitSeconds: { mean: 0, p50: 0, p95, p99: 0, max: 0 },
     tasksKilled: killed,
+    drains: 0,
+    restores: 0,
     workerSeconds,
     idleFraction: 0,
     peakWorkers: 0,

@@ -1,0 +1,421 @@
+import { ErrorCode, coerceError, isScalerError } from '../core/errors.js';
+import { evaluateQueueSet } from '../core/evaluate.js';
+import type { Clock, ControlReply, Logger, PodDirectory, WorkerControl, WorkerPod } from '../core/ports.js';
+import type { DrainState, ScaleInPlan, WorkerCounts } from '../core/scale-in-plan.js';
+import { planScaleIn, reportedReplicas } from '../core/scale-in-plan.js';
+import type { ScaleInTarget } from '../core/scale-in-target.js';
+import type { Snapshot } from '../core/snapshot.js';
+import { runningByWorker } from '../core/snapshot.js';
+import { TokenBucket } from '../core/token-bucket.js';
+
+export type ScaleInStep = 'list' | 'patch' | 'drain' | 'restore' | 'plan';
+
+/** What the controller reports; main wires it to Prometheus. */
+export interface ScaleInObserver {
+  planned(target: ScaleInTarget, counts: WorkerCounts, reported: number): void;
+  patched(outcome: 'ok' | 'error'): void;
+  drained(count: number): void;
+  restored(count: number): void;
+  failed(step: ScaleInStep, code: string): void;
+  forgotten(target: ScaleInTarget): void;
+  brokerAvailable(available: boolean): void;
+}
+
+export interface ScaleInControllerOptions {
+  /** null: no Kubernetes API, so no plan; the RPCs report the plain formula. */
+  readonly pods: PodDirectory | null;
+  /** null: no broker, so `drain` degrades to ranking only. */
+  readonly control: WorkerControl | null;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly observer: ScaleInObserver;
+  /** The newest snapshot of a metastore, so a newly seen worker set is planned at once. */
+  readonly latestSnapshot: (metastore: string) => Snapshot | undefined;
+  /** A snapshot older than this is not planned on (the RPCs refuse it too). */
+  readonly staleAfterMs: number;
+  /**
+   * How long a published count stands without a newer plan (API calls are bounded, so only a
+   * persistent failure gets here); after it the RPCs fall back to the formula.
+   */
+  readonly planTtlMs: number;
+  readonly patchesPerSecond: number;
+  readonly targetTtlMs: number;
+  /** An unanswered cancel_consumer / add_consumer is sent again after this long. */
+  readonly resendAfterMs?: number;
+  /** How long a broker outage holds victims before draining is given up (ranking only). */
+  readonly brokerGraceMs?: number;
+  /** How often pods are listed while no scale-in step is pending (otherwise every tick). */
+  readonly idleListIntervalMs?: number;
+}
+
+interface DrainEntry extends DrainState {
+  readonly lastSentAtMs: number;
+  readonly lastRestoreSentAtMs: number | null;
+}
+
+interface TargetState {
+  target: ScaleInTarget;
+  lastSeenMs: number;
+  /** The last pod list, with the annotations we have written since merged in. */
+  pods: WorkerPod[] | null;
+  listedAtMs: number;
+  readonly draining: Map<string, DrainEntry>;
+  reconciled: boolean;
+  published: { readonly reported: number; readonly atMs: number } | undefined;
+  unsupportedReason: string | undefined;
+  orderReported: boolean;
+  lastVictims: string;
+  /** A drain or a patch is still to be done: list pods again on the next tick. */
+  unsettled: boolean;
+  readonly failingSteps: Set<ScaleInStep>;
+  readonly refusedSteps: Set<ScaleInStep>;
+}
+
+type Plan = Extract<ScaleInPlan, { kind: 'plan' }>;
+
+function errorCode(err: unknown): string {
+  return isScalerError(err) ? err.code : 'UNKNOWN';
+}
+
+/**
+ * Drain-then-remove. After every snapshot it plans each worker set that KEDA asked about:
+ * chooses the surplus workers, drains busy ones over the broker, writes pod-deletion-cost, and
+ * only then publishes the count the RPCs may report. Runs one at a time, so a slow API server
+ * delays plans (the RPCs keep the last published count until it is stale) but never piles up.
+ */
+export class ScaleInController {
+  private readonly targets = new Map<string, TargetState>();
+  private readonly pendingSnapshots = new Map<string, Snapshot>();
+  private readonly patchBudget: TokenBucket;
+  private loop: Promise<void> | undefined;
+  private stopped = false;
+  private brokerDownSinceMs: number | undefined;
+
+  constructor(private readonly options: ScaleInControllerOptions) {
+    this.patchBudget = new TokenBucket(options.patchesPerSecond, options.patchesPerSecond * 2);
+  }
+
+  /** False without the Kubernetes API: nothing is planned and the formula is reported as is. */
+  get enabled(): boolean {
+    return this.options.pods !== null;
+  }
+
+  /** Called for every RPC that resolves metadata; sets with scaleIn=off are not planned. */
+  track(target: ScaleInTarget): void {
+    if (this.options.pods === null || target.spec.scaleIn.policy === 'off' || this.stopped) return;
+    const nowMs = this.options.clock.now();
+    const existing = this.targets.get(target.key);
+    if (existing !== undefined) {
+      existing.target = target;
+      existing.lastSeenMs = nowMs;
+      return;
+    }
+    this.targets.set(target.key, {
+      target,
+      lastSeenMs: nowMs,
+      pods: null,
+      listedAtMs: 0,
+      draining: new Map(),
+      reconciled: false,
+      published: undefined,
+      unsupportedReason: undefined,
+      orderReported: false,
+      lastVictims: '',
+      unsettled: true,
+      failingSteps: new Set(),
+      refusedSteps: new Set(),
+    });
+    const snapshot = this.options.latestSnapshot(target.spec.metastore);
+    if (snapshot !== undefined) this.onSnapshot(snapshot);
+  }
+
+  /**
+   * The count GetMetrics reports: never below the last published plan (whose patches are on the
+   * pods), never below the formula (scale-out is never delayed). Before a worker set's first
+   * plan, a plan that hit an RBAC refusal, or after planTtlMs without one, the formula alone.
+   */
+  reported(key: string, desired: number, nowMs: number): number {
+    const published = this.targets.get(key)?.published;
+    if (published === undefined || nowMs - published.atMs > this.options.planTtlMs) return desired;
+    return Math.max(desired, published.reported);
+  }
+
+  onSnapshot(snapshot: Snapshot): void {
+    if (this.stopped || this.targets.size === 0) return;
+    this.pendingSnapshots.set(snapshot.metastore, snapshot);
+    this.loop ??= this.drainQueue().finally(() => {
+      this.loop = undefined;
+    });
+  }
+
+  /** Resolves once every snapshot handed in so far has been planned. */
+  async whenIdle(): Promise<void> {
+    while (this.loop !== undefined) await this.loop;
+  }
+
+  /** Resolves once the plan in progress (if any) finished; no new plans start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  private async drainQueue(): Promise<void> {
+    while (!this.stopped) {
+      const next = this.pendingSnapshots.entries().next();
+      if (next.done === true) return;
+      const [metastore, snapshot] = next.value;
+      this.pendingSnapshots.delete(metastore);
+      this.prune();
+      await this.planAll(snapshot);
+    }
+  }
+
+  private async planAll(snapshot: Snapshot): Promise<void> {
+    for (const state of [...this.targets.values()]) {
+      if (this.stopped) return;
+      if (state.target.spec.metastore !== snapshot.metastore) continue;
+      try {
+        await this.planTarget(state, snapshot);
+      } catch (err) {
+        this.options.logger.error({ target: state.target.key, err: coerceError(err).message }, 'scale-in plan failed');
+      }
+    }
+  }
+
+  private prune(): void {
+    const nowMs = this.options.clock.now();
+    for (const [key, state] of this.targets) {
+      if (nowMs - state.lastSeenMs <= this.options.targetTtlMs) continue;
+      this.targets.delete(key);
+      this.options.observer.forgotten(state.target);
+    }
+  }
+
+  private async planTarget(state: TargetState, snapshot: Snapshot): Promise<void> {
+    const { clock } = this.options;
+    const { spec, namespace } = state.target;
+    let desired: number;
+    try {
+      desired = evaluateQueueSet(spec, snapshot, clock.now(), this.options.staleAfterMs).desired;
+    } catch {
+      return; // the RPCs report this error themselves
+    }
+    const pods = await this.currentPods(state, desired);
+    if (pods === null) return;
+
+    const drains = spec.scaleIn.policy === 'drain' && this.options.control !== null;
+    const input = {
+      desired,
+      pods,
+      running: runningByWorker(snapshot, spec),
+      draining: state.draining,
+      snapshotTakenAtMs: snapshot.takenAtMs,
+      canDrain: drains,
+    };
+    const steering = planScaleIn(input);
+    // While the broker is down the commands still go out, as probes; the victims are the same.
+    if (drains && steering.kind === 'plan') await this.steerConsumers(state, steering);
+    const plan = drains && this.brokerGivenUp() ? planScaleIn({ ...input, canDrain: false }) : steering;
+    if (plan.kind === 'unsupported') {
+      if (state.unsupportedReason !== plan.reason) {
+        this.options.logger.warn({ target: state.target.key, reason: plan.reason }, 'scale-in ranking unsupported; reporting the plain formula');
+        this.options.observer.failed('plan', 'UNSUPPORTED');
+      }
+      state.unsupportedReason = plan.reason;
+      state.published = undefined;
+      return;
+    }
+    state.unsupportedReason = undefined;
+    if (plan.order === 'highest-ordinal' && !state.orderReported) {
+      state.orderReported = true;
+      this.options.logger.warn(
+        { target: state.target.key },
+        'StatefulSet workers: ranking unsupported (the highest ordinals always go first); those are drained before removal',
+      );
+    }
+    for (const name of state.draining.keys()) if (!plan.active.includes(name)) state.draining.delete(name);
+    await this.applyCosts(state, plan, namespace);
+
+    if (this.refused(state)) {
+      state.published = undefined;
+      return;
+    }
+    state.unsettled =
+      plan.drain.length > 0 ||
+      plan.restore.length > 0 ||
+      plan.victims.some((name) => !plan.removable.has(name)) ||
+      (state.pods ?? []).some((pod) => plan.costs.has(pod.name) && plan.costs.get(pod.name) !== pod.deletionCost);
+    const reported = reportedReplicas(plan, state.pods ?? [], desired);
+    state.published = { reported, atMs: clock.now() };
+    this.options.observer.planned(state.target, plan.counts, reported);
+    const victims = plan.victims.join(',');
+    if (victims !== state.lastVictims) {
+      state.lastVictims = victims;
+      this.options.logger.info(
+        { target: state.target.key, desired, reported, victims: plan.victims, removable: [...plan.removable] },
+        plan.victims.length === 0 ? 'scale-in: no surplus workers' : 'scale-in: surplus workers chosen',
+      );
+    }
+  }
+
+  /** Lists pods every tick while scaling in, otherwise every idleListIntervalMs. */
+  private async currentPods(state: TargetState, desired: number): Promise<WorkerPod[] | null> {
+    const directory = this.options.pods;
+    if (directory === null) return null;
+    const nowMs = this.options.clock.now();
+    const changing = state.pods === null || state.unsettled || desired > state.pods.length;
+    const interval = changing ? 0 : (this.options.idleListIntervalMs ?? 5_000);
+    if (state.pods !== null && nowMs - state.listedAtMs < interval) return state.pods;
+    try {
+      state.pods = await directory.list(state.target.namespace, state.target.spec.scaleIn.podSelector);
+      state.listedAtMs = nowMs;
+      this.recovered(state, 'list');
+      return state.pods;
+    } catch (err) {
+      this.failure(state, 'list', err);
+      // An old list could hide new pods or removed ones: no plan until the API answers again.
+      state.pods = null;
+      return null;
+    }
+  }
+
+  private due(sentAtMs: number | null, nowMs: number): boolean {
+    return sentAtMs === null || nowMs - sentAtMs >= (this.options.resendAfterMs ?? 10_000);
+  }
+
+  /** cancel_consumer to new victims, add_consumer to drained pods needed again. */
+  private async steerConsumers(state: TargetState, plan: Plan): Promise<void> {
+    const nowMs = this.options.clock.now();
+    const toDrain = plan.drain.filter((name) => {
+      const entry = state.draining.get(name);
+      return entry === undefined || (entry.confirmedAtMs === null && this.due(entry.lastSentAtMs, nowMs));
+    });
+    const victims = new Set(plan.victims);
+    // After a restart we cannot know whom an earlier process drained: put every keeper back once.
+    const toRestore = state.reconciled
+      ? plan.restore.filter((name) => this.due(state.draining.get(name)?.lastRestoreSentAtMs ?? null, nowMs))
+      : plan.active.filter((name) => !victims.has(name));
+    state.reconciled = true;
+
+    if (toDrain.length > 0) {
+      const confirmed = await this.command(state, 'drain', toDrain);
+      for (const name of toDrain) {
+        state.draining.set(name, {
+          confirmedAtMs: confirmed.has(name) ? this.options.clock.now() : null,
+          lastSentAtMs: nowMs,
+          lastRestoreSentAtMs: null,
+        });
+      }
+      if (confirmed.size > 0) this.options.observer.drained(confirmed.size);
+    }
+    if (toRestore.length > 0) {
+      const confirmed = await this.command(state, 'restore', toRestore);
+      let restored = 0;
+      for (const name of toRestore) {
+        const entry = state.draining.get(name);
+        if (confirmed.has(name)) {
+          if (entry !== undefined) restored += 1;
+          state.draining.delete(name);
+        } else if (entry !== undefined) {
+          state.draining.set(name, { ...entry, lastRestoreSentAtMs: nowMs });
+        }
+      }
+      if (restored > 0) this.options.observer.restored(restored);
+    }
+  }
+
+  /** Sends one command per queue; returns the pods that confirmed it for every queue. */
+  private async command(state: TargetState, step: 'drain' | 'restore', pods: readonly string[]): Promise<Set<string>> {
+    const control = this.options.control;
+    if (control === null) return new Set();
+    const confirmedEverywhere = new Set(pods);
+    try {
+      for (const queue of state.target.spec.queues) {
+        const replies: ControlReply[] =
+          step === 'drain' ? await control.cancelConsumer(pods, queue) : await control.addConsumer(pods, queue);
+        const ok = new Set(replies.filter((reply) => reply.ok).map((reply) => reply.hostname));
+        for (const name of confirmedEverywhere) if (!ok.has(name)) confirmedEverywhere.delete(name);
+      }
+      this.recovered(state, step);
+      this.brokerReachable(true);
+      return confirmedEverywhere;
+    } catch (err) {
+      this.failure(state, step, err);
+      if (isScalerError(err) && err.code === ErrorCode.BrokerControlFailed) this.brokerReachable(false);
+      return new Set();
+    }
+  }
+
+  /**
+   * A broker outage first holds victims (nothing is removed that might still be saved); after
+   * brokerGraceMs it counts as no broker at all, and victims are ranked but not drained.
+   */
+  private brokerGivenUp(): boolean {
+    return this.brokerDownSinceMs !== undefined && this.options.clock.now() - this.brokerDownSinceMs >= (this.options.brokerGraceMs ?? 60_000);
+  }
+
+  private brokerReachable(reachable: boolean): void {
+    if (reachable && this.brokerDownSinceMs !== undefined) {
+      this.brokerDownSinceMs = undefined;
+      this.options.logger.info({}, 'Celery broker reachable again: draining resumed');
+      this.options.observer.brokerAvailable(true);
+    } else if (!reachable && this.brokerDownSinceMs === undefined) {
+      this.brokerDownSinceMs = this.options.clock.now();
+      this.options.logger.warn(
+        { graceMs: this.options.brokerGraceMs ?? 60_000 },
+        'Celery broker unreachable: surplus workers are held, then ranked without draining if it stays down',
+      );
+      this.options.observer.brokerAvailable(false);
+    }
+  }
+
+  /** Writes the planned pod-deletion-cost where it differs, within the patch budget. */
+  private async applyCosts(state: TargetState, plan: Plan, namespace: string): Promise<void> {
+    const directory = this.options.pods;
+    if (directory === null || state.pods === null) return;
+    const updated: WorkerPod[] = [];
+    for (const pod of state.pods) {
+      const wanted = plan.costs.get(pod.name);
+      if (wanted === undefined || wanted === pod.deletionCost || !this.patchBudget.tryTake(this.options.clock.now())) {
+        updated.push(pod);
+        continue;
+      }
+      try {
+        await directory.setDeletionCost(namespace, pod.name, wanted);
+        updated.push({ ...pod, deletionCost: wanted });
+        this.options.observer.patched('ok');
+        this.recovered(state, 'patch');
+      } catch (err) {
+        updated.push(pod);
+        this.options.observer.patched('error');
+        this.failure(state, 'patch', err);
+      }
+    }
+    state.pods = updated;
+  }
+
+  /** True while the API refuses us: the plan's premise (we can rank) does not hold. */
+  private refused(state: TargetState): boolean {
+    return state.refusedSteps.size > 0;
+  }
+
+  private failure(state: TargetState, step: ScaleInStep, err: unknown): void {
+    const code = errorCode(err);
+    this.options.observer.failed(step, code);
+    if (code === ErrorCode.KubernetesForbidden) {
+      // Without permission there is no ranking: report the formula, as without an API at all.
+      state.refusedSteps.add(step);
+      state.published = undefined;
+    }
+    if (state.failingSteps.has(step)) return;
+    state.failingSteps.add(step);
+    this.options.logger.warn({ target: state.target.key, step, code, err: coerceError(err).message }, 'scale-in step failed');
+  }
+
+  private recovered(state: TargetState, step: ScaleInStep): void {
+    state.refusedSteps.delete(step);
+    if (state.failingSteps.delete(step)) {
+      this.options.logger.info({ target: state.target.key, step }, 'scale-in step recovered');
+    }
+  }
+}

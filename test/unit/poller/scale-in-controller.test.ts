@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+
+import { ErrorCode, ScalerError } from '../../../src/core/errors.js';
+import type { ControlReply, PodDirectory, WorkerControl, WorkerPod } from '../../../src/core/ports.js';
+import { scaleInTargetKey } from '../../../src/core/scale-in-target.js';
+import type { Snapshot, TaskCountRow } from '../../../src/core/snapshot.js';
+import type { ScaleInObserver } from '../../../src/poller/scale-in-controller.js';
+import { ScaleInController } from '../../../src/poller/scale-in-controller.js';
+import { queueSetSpec } from '../../support/queue-set-spec.js';
+import { quietLogger } from '../../support/quiet-logger.js';
+
+// The ports here are ours (the Kubernetes API and the broker are tested for real in
+// test/integration/scale-in); these in-memory ones let the clock and failures be steered.
+
+
+function pod(name: string): WorkerPod {
+  return { name, phase: 'Running', scheduled: true, ready: true, terminating: false, deletionCost: null, ownerKind: 'ReplicaSet' };
+}
+
+class MemoryPods implements PodDirectory {
+  readonly patches: [string, number | null][] = [];
+  constructor(public pods: WorkerPod[]) {}
+  list(): Promise<WorkerPod[]> {
+    return Promise.resolve(this.pods.map((p) => ({ ...p })));
+  }
+  setDeletionCost(_namespace: string, name: string, cost: number | null): Promise<void> {
+    this.patches.push([name, cost]);
+    this.pods = this.pods.map((p) => (p.name === name ? { ...p, deletionCost: cost } : p));
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+class MemoryBroker implements WorkerControl {
+  readonly sent: [string, readonly string[]][] = [];
+  down = false;
+  /** Hostnames that never answer. */
+  readonly silent = new Set<string>();
+  private answer(method: string, hostnames: readonly string[]): Promise<ControlReply[]> {
+    this.sent.push([method, [...hostnames]]);
+    if (this.down) return Promise.reject(new ScalerError(ErrorCode.BrokerControlFailed, 'broker unreachable'));
+    return Promise.resolve(hostnames.filter((h) => !this.silent.has(h)).map((hostname) => ({ hostname, ok: true, detail: method })));
+  }
+  cancelConsumer(hostnames: readonly string[]): Promise<ControlReply[]> {
+    return this.answer('cancel', hostnames);
+  }
+  addConsumer(hostnames: readonly string[]): Promise<ControlReply[]> {
+    return this.answer('add', hostnames);
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const noObserver: ScaleInObserver = {
+  planned: () => undefined,
+  patched: () => undefined,
+  drained: () => undefined,
+  restored: () => undefined,
+  failed: () => undefined,
+  forgotten: () => undefined,
+  brokerAvailable: () => undefined,
+};
+
+function setup(options: { pods: WorkerPod[]; broker?: MemoryBroker; patchesPerSecond?: number }) {
+  const clock = { ms: 1_000_000, now() { return this.ms; } };
+  const pods = new MemoryPods(options.pods);
+  const broker = options.broker ?? new MemoryBroker();
+  const capability: boolean[] = [];
+  let latest: Snapshot | undefined;
+  const controller = new ScaleInController({
+    pods,
+    control: broker,
+    clock,
+    logger: quietLogger,
+    observer: { ...noObserver, brokerAvailable: (ok) => capability.push(ok) },
+    latestSnapshot: () => latest,
+    staleAfterMs: 5_000,
+    planTtlMs: 60_000,
+    patchesPerSecond: options.patchesPerSecond ?? 100,
+    targetTtlMs: 600_000,
+    resendAfterMs: 10_000,
+    brokerGraceMs: 30_000,
+  });
+  const spec = queueSetSpec({ workerConcurrency: 4 });
+  const target = { key: scaleInTargetKey('airflow', 'm', spec), namespace: 'airflow', metricName: 'm', spec };
+  controller.track(target);
+  /** One tick: a snapshot with these running tasks per pod, taken now, then planned. */
+  const tick = async (running: Record<string, number>, queued = 0): Promise<number> => {
+    const rows: TaskCountRow[] = Object.entries(running).map(([hostname, count]) => ({ queue: 'default', executor: null, state: 'running', hostname, count }));
+    if (queued > 0) rows.push({ queue: 'default', executor: null, state: 'queued', hostname: null, count: queued });
+    latest = { metastore: 'default', takenAtMs: clock.ms, hasExecutorColumn: true, rows };
+    controller.onSnapshot(latest);
+    await controller.whenIdle();
+    clock.ms += 1_000;
+    const total = Object.values(running).reduce((a, b) => a + b, 0) + queued;
+    return controller.reported(target.key, Math.ceil(total / 4), clock.ms);
+  };
+  return { controller, pods, broker, clock, tick, capability };
+}
+
+describe('ScaleInController', () => {
+  it('after a restart puts every keeper back to work once, so nothing stays drained by a gone process', async () => {
+    const { broker, tick } = setup({ pods: [pod('w-a'), pod('w-b')] });
+    await tick({ 'w-a': 4, 'w-b': 4 });
+    expect(broker.sent).toEqual([['add', ['w-a', 'w-b']]]);
+    await tick({ 'w-a': 4, 'w-b': 4 });
+    expect(broker.sent).toHaveLength(1);
+  });
+
+  it('holds victims through a broker outage, then ranks without draining, and drains again once it is back', async () => {
+    const broker = new MemoryBroker();
+    const { tick, clock, capability } = setup({ pods: [pod('w-a'), pod('w-b')], broker });
+    await tick({ 'w-a': 4, 'w-b': 4 });
+    broker.down = true;
+    // w-b (1 task) is the victim: it cannot be drained, so it is held.
+    expect(await tick({ 'w-a': 3, 'w-b': 1 })).toBe(2);
+    expect(capability).toEqual([false]);
+    clock.ms += 30_000;
+    // Past the grace period: ranking alone, the formula is reported.
+    expect(await tick({ 'w-a': 3, 'w-b': 1 })).toBe(1);
+    broker.down = false;
+    clock.ms += 10_000;
+    // Back: the probe drains the victim and it is held again until idle.
+    expect(await tick({ 'w-a': 3, 'w-b': 1 })).toBe(2);
+    expect(capability).toEqual([false, true]);
+    expect(await tick({ 'w-a': 3 })).toBe(1);
+  });
+
+  it('sends an unanswered drain again only after resendAfterMs, and never lets the silent worker go', async () => {
+    const broker = new MemoryBroker();
+    broker.silent.add('w-b');
+    const { tick, clock } = setup({ pods: [pod('w-a'), pod('w-b')], broker });
+    await tick({ 'w-a': 4 });
+    const cancels = (): number => broker.sent.filter(([method]) => method === 'cancel').length;
+    expect(cancels()).toBe(1);
+    expect(await tick({ 'w-a': 4 })).toBe(2);
+    expect(cancels()).toBe(1);
+    clock.ms += 10_000;
+    expect(await tick({ 'w-a': 4 })).toBe(2);
+    expect(cancels()).toBe(2);
+  });
+
+  it('lowers the count only by the victims its patch budget let it annotate', async () => {
+    const { pods, tick } = setup({ pods: [pod('w-a'), pod('w-b'), pod('w-c'), pod('w-d')], patchesPerSecond: 1 });
+    // Three idle victims, drained; a burst of two patches marks two of them as draining.
+    expect(await tick({ 'w-a': 4 })).toBe(4);
+    expect(pods.patches).toEqual([['w-b', -500], ['w-c', -500]]);
+    // Now removable: one token a second. Both annotated victims rank below the keeper; w-d does not.
+    expect(await tick({ 'w-a': 4 })).toBe(2);
+    expect(await tick({ 'w-a': 4 })).toBe(2);
+    expect(await tick({ 'w-a': 4 })).toBe(1);
+    expect(pods.pods.map((p) => p.deletionCost)).toEqual([null, -1000, -1000, -1000]);
+  });
+});
