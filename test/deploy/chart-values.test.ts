@@ -11,11 +11,13 @@ import {
   DEPLOY_DIR,
   INSTALL_VALUES,
   INSTALL_VALUES_WITH_SETS,
+  WORKER_SET_LABEL,
   at,
   chartValues,
   helmMerge,
   isMap,
   readYamlMap,
+  workerPodLabels,
 } from './helpers.js';
 import type { YamlMap } from './helpers.js';
 
@@ -187,6 +189,28 @@ describe('worker sets', () => {
       expect(at(set, 'resources.requests.cpu')).toEqual(expect.any(String));
     }
     expect(at(chartValues(...INSTALL_VALUES_WITH_SETS), 'workers.celery.enableDefault')).toBe(true);
+  });
+});
+
+describe('worker pod labels for scale-in (each ScaledObject selects its own set by them)', () => {
+  const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+  it('labels the default set `default` through workers.labels, and every set with its own name through its `labels`', () => {
+    expect(at(chartValues(...INSTALL_VALUES), 'workers.labels')).toEqual({ [WORKER_SET_LABEL]: 'default' });
+    const sets = (at(chartValues(...INSTALL_VALUES_WITH_SETS), 'workers.celery.sets') as unknown[]).filter(isMap);
+    for (const set of sets) expect(set['labels'], String(set['name'])).toEqual({ [WORKER_SET_LABEL]: set['name'] });
+  });
+
+  it("gives every set's pods a distinct worker-set label, a valid label value, also with the chart's own labels", () => {
+    const pods = workerPodLabels(chartValues(...INSTALL_VALUES_WITH_SETS), 'airflow');
+    expect([...pods.keys()]).toEqual(['default', 'highcpu', 'highmem']);
+    const values = [...pods.values()].map((labels) => labels[WORKER_SET_LABEL]);
+    expect(values).toEqual([...pods.keys()]);
+    for (const value of values) expect(value).toMatch(LABEL_VALUE);
+    expect(pods.get('highcpu')).toMatchObject({ tier: 'airflow', component: 'worker', release: 'airflow', 'worker-set': 'highcpu' });
+    expect(pods.get('default')).not.toHaveProperty('worker-set');
+    // Without --worker-sets only the default set exists, labelled the same way.
+    expect(workerPodLabels(chartValues(...INSTALL_VALUES), 'airflow')).toEqual(new Map([['default', pods.get('default')]]));
   });
 });
 

@@ -14,6 +14,8 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { StorageClass } from 'kubernetes-models/storage.k8s.io/v1/StorageClass';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
@@ -135,6 +137,8 @@ const MODELS: Readonly<Record<string, ModelClass>> = {
   'apps/v1/Deployment': Deployment,
   'batch/v1/Job': Job,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'rbac.authorization.k8s.io/v1/Role': Role,
+  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'storage.k8s.io/v1/StorageClass': StorageClass,
   'keda.sh/v1alpha1/ScaledObject': ScaledObject,
@@ -155,4 +159,59 @@ export function validateManifest(manifest: Manifest): void {
   } catch (err) {
     throw new Error(`${key} ${manifest.metadata.name}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** The label chart-values puts on every worker pod, naming its worker set (workerPodSelector). */
+export const WORKER_SET_LABEL = 'airflow-keda-scaler/worker-set';
+
+function stringMap(value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (!isMap(value)) throw new Error(`not a label map: ${JSON.stringify(value)}`);
+  return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, String(v)]));
+}
+
+/**
+ * The labels chart 1.19.0 gives the pods of each Celery worker set (templates/workers/
+ * worker-deployment.yaml), keyed by set name ("default" for the default set): tier, component
+ * and release; `worker-set: <name>` for every set but the default; then `workers.labels`, which
+ * a set's own `labels` replace whole (helper workersMergeValues lists `labels` among the keys
+ * it overwrites instead of merging), merged over the chart-wide `labels`.
+ */
+export function workerPodLabels(values: YamlMap, release: string): Map<string, Record<string, string>> {
+  const sets: YamlMap[] = [];
+  if (at(values, 'workers.celery.enableDefault') === true) sets.push({ name: 'default' });
+  const extra = at(values, 'workers.celery.sets');
+  if (Array.isArray(extra)) sets.push(...extra.filter(isMap));
+  const common = stringMap(at(values, 'labels'));
+  const workerLabels = stringMap(at(values, 'workers.labels'));
+  const pods = new Map<string, Record<string, string>>();
+  for (const set of sets) {
+    const name = String(set['name']);
+    const own = 'labels' in set ? stringMap(set['labels']) : workerLabels;
+    pods.set(name, {
+      tier: 'airflow',
+      component: 'worker',
+      release,
+      ...(name === 'default' ? {} : { 'worker-set': name }),
+      ...common,
+      ...own,
+    });
+  }
+  return pods;
+}
+
+/**
+ * Whether an equality-based label selector (`a=b`, `a==b`, `a!=b`, `a`, `!a`, comma-separated:
+ * what the scaler accepts as workerPodSelector) selects a pod with these labels.
+ */
+export function selectorMatches(selector: string, labels: Readonly<Record<string, string>>): boolean {
+  return selector.split(',').every((raw) => {
+    const term = raw.trim();
+    const inequality = /^([^=!]+)!=(.*)$/.exec(term);
+    if (inequality !== null) return labels[inequality[1]!.trim()] !== inequality[2]!.trim();
+    const equality = /^([^=!]+)==?(.*)$/.exec(term);
+    if (equality !== null) return labels[equality[1]!.trim()] === equality[2]!.trim();
+    if (term.startsWith('!')) return !(term.slice(1) in labels);
+    return term in labels;
+  });
 }

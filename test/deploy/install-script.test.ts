@@ -332,6 +332,19 @@ describe('deploy/install.sh, a real run against the stubs', () => {
     }
     const targets = applied.filter((m) => m.kind === 'ScaledObject').map((m) => at(m, 'spec.scaleTargetRef.name'));
     expect(targets.sort()).toEqual(['prod-worker', 'prod-worker-highcpu', 'prod-worker-highmem']);
+    // Scale-in: the Role and its binding, the release's worker pods and broker Secret.
+    expect(kinds).toEqual(expect.arrayContaining(['Role/airflow-keda-scaler', 'RoleBinding/airflow-keda-scaler']));
+    const binding = applied.find((m) => m.kind === 'RoleBinding')!;
+    expect(at(binding, 'subjects')).toEqual([{ kind: 'ServiceAccount', name: 'airflow-keda-scaler', namespace: 'data-platform' }]);
+    for (const so of applied.filter((m) => m.kind === 'ScaledObject')) {
+      const metadata = (at(so, 'spec.triggers') as Record<string, unknown>[])[0]!['metadata'];
+      expect(at(metadata, 'workerPodSelector'), so.metadata.name).toMatch(/^component=worker,airflow-keda-scaler\/worker-set=[a-z]+,release=prod$/);
+    }
+    const deployment = applied.find((m) => m.kind === 'Deployment' && m.metadata.name === 'airflow-keda-scaler')!;
+    const containers = at(deployment, 'spec.template.spec.containers') as { name: string; env: { name: string; valueFrom?: unknown }[] }[];
+    expect(containers.find((c) => c.name === 'scaler')!.env.find((e) => e.name === 'SCALER_BROKER_URL')?.valueFrom).toEqual({
+      secretKeyRef: { name: 'prod-broker-url', key: 'connection', optional: true },
+    });
   });
 
   it('removes its temporary secret files when done', () => {

@@ -13,10 +13,13 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import type { IStorageClass } from 'kubernetes-models/storage.k8s.io/v1/StorageClass';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IService } from 'kubernetes-models/v1/Service';
+import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { describe, expect, it } from 'vitest';
 
 import { parseConfig } from '../../src/core/config.js';
@@ -27,14 +30,18 @@ import {
   DEPLOY_DIR,
   INSTALL_VALUES_WITH_SETS,
   REPO_ROOT,
+  WORKER_SET_LABEL,
   at,
   chartValues,
+  helmMerge,
   kustomize,
   ofKind,
   parseManifests,
   readYamlMap,
+  selectorMatches,
   single,
   validateManifest,
+  workerPodLabels,
 } from './helpers.js';
 import type { Manifest } from './helpers.js';
 
@@ -117,13 +124,37 @@ function scalerContainer(manifests: readonly Manifest[]): IContainer {
   return container;
 }
 
-function envOf(container: IContainer): Record<string, string> {
-  const env: Record<string, string> = {};
+/** What a Secret reference stands for: a value only the cluster has; any valid one will do here. */
+const SECRET_STAND_INS: Readonly<Record<string, string>> = {
+  SCALER_DATABASE_URL: 'postgresql://airflow_keda_scaler:x@airflow-pgbouncer.airflow:6543/airflow-metadata',
+  SCALER_BROKER_URL: 'redis://:x@airflow-redis:6379/0',
+};
+
+/**
+ * The container's environment as the scaler would see it in the cluster: literal values, a
+ * stand-in for each Secret reference (unless `missingSecrets` names it and the reference is
+ * optional, as the kubelet then leaves the variable out), plus the API address every pod gets.
+ */
+function envOf(container: IContainer, missingSecrets: readonly string[] = []): Record<string, string> {
+  const env: Record<string, string> = { KUBERNETES_SERVICE_HOST: '172.20.0.1' };
   for (const variable of container.env ?? []) {
-    // A Secret reference stands for a value only the cluster has; any valid URL will do here.
-    env[variable.name] = variable.value ?? 'postgresql://airflow_keda_scaler:x@airflow-pgbouncer.airflow:6543/airflow-metadata';
+    const ref = variable.valueFrom?.secretKeyRef;
+    if (ref !== undefined && missingSecrets.includes(ref.name!)) {
+      if (ref.optional !== true) throw new Error(`${variable.name}: the pod cannot start without Secret ${ref.name!}`);
+      continue;
+    }
+    const value = variable.value ?? SECRET_STAND_INS[variable.name];
+    if (value === undefined) throw new Error(`no stand-in for ${variable.name}`);
+    env[variable.name] = value;
   }
   return env;
+}
+
+/** Kubernetes memory quantities as bytes (the binary suffixes the kit uses). */
+function bytes(quantity: string | number | undefined): number {
+  const match = /^([0-9]+)(Ki|Mi|Gi)?$/.exec(String(quantity));
+  if (match === null) throw new Error(`unexpected quantity ${String(quantity)}`);
+  return Number(match[1]) * { '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 }[match[2] ?? '']!;
 }
 
 function matches(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
@@ -179,7 +210,13 @@ describe('the scaler Deployment', () => {
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },
     });
-    expect(pod.automountServiceAccountToken).toBe(false);
+  });
+
+  it('mounts its ServiceAccount token: scale-in reaches the Kubernetes API in-cluster', () => {
+    const account = single<IServiceAccount & Manifest>(manifests, 'ServiceAccount', SCALER);
+    expect(pod.serviceAccountName).toBe(account.metadata.name);
+    expect(account.automountServiceAccountToken).toBe(true);
+    expect(pod.automountServiceAccountToken).toBe(true);
   });
 
   it("runs as the image's own non-root user and entrypoint (Dockerfile)", () => {
@@ -200,6 +237,13 @@ describe('the scaler Deployment', () => {
     expect(container.startupProbe?.httpGet).toMatchObject({ path: '/healthz', port: 'metrics' });
     expect(container.resources?.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
     expect(container.resources?.limits).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+  });
+
+  it('requests more memory than the ~145 MiB an idle scaler uses with @kubernetes/client-node loaded', () => {
+    const request = bytes(container.resources!.requests!['memory']);
+    const limit = bytes(container.resources!.limits!['memory']);
+    expect(request).toBeGreaterThanOrEqual(192 * 2 ** 20);
+    expect(limit).toBeGreaterThanOrEqual(2 * request);
   });
 
   it('reads the read-only metastore URL from a Secret, never from a literal', () => {
@@ -223,6 +267,67 @@ describe('the scaler Deployment', () => {
     expect(ports).toEqual({ grpc: config.grpc.port, metrics: config.http.port });
     expect(config.shutdownTimeoutMs).toBeLessThan(pod.terminationGracePeriodSeconds! * 1000);
   });
+
+  it('configures scale-in: the in-cluster API (auto), 10 patches/s, the broker from SCALER_BROKER_URL', () => {
+    const file = load(single<IConfigMap>(manifests, 'ConfigMap').data!['config.yaml']!);
+    expect(at(file, 'scaleIn')).toEqual({ kubernetes: 'auto', patchesPerSecond: 10, broker: { replyTimeoutMs: 1000 } });
+    const config = parseConfig({ file, env: envOf(container) });
+    expect(config.scaleIn).toEqual({
+      kubernetes: { kind: 'in-cluster' },
+      patchesPerSecond: 10,
+      broker: { url: SECRET_STAND_INS['SCALER_BROKER_URL'], replyTimeoutMs: 1000 },
+    });
+  });
+
+  it('still starts, ranking without draining, when the broker Secret is missing', () => {
+    const file = load(single<IConfigMap>(manifests, 'ConfigMap').data!['config.yaml']!);
+    const brokerSecret = container.env!.find((e) => e.name === 'SCALER_BROKER_URL')!.valueFrom!.secretKeyRef!.name!;
+    const env = envOf(container, [brokerSecret]);
+    expect(env).not.toHaveProperty('SCALER_BROKER_URL');
+    const config = parseConfig({ file, env });
+    expect(config.scaleIn.broker).toBeNull();
+    expect(config.scaleIn.kubernetes).toEqual({ kind: 'in-cluster' });
+    // The metastore Secret, by contrast, is required: no scaling at all without it.
+    expect(() => envOf(container, ['airflow-keda-scaler-metastore'])).toThrow(/cannot start/);
+  });
+});
+
+describe('scale-in: Kubernetes API access and the Celery broker', () => {
+  it.each(SCALER_RENDERINGS)('%s: a Role with exactly get/list/watch/patch on pods, bound to the scaler ServiceAccount in its namespace', (name) => {
+    const { manifests, namespace } = rendering(name);
+    const role = single<IRole & Manifest>(manifests, 'Role', SCALER);
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'patch'] }]);
+    const binding = single<IRoleBinding & Manifest>(manifests, 'RoleBinding', SCALER);
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
+    const account = single<IServiceAccount & Manifest>(manifests, 'ServiceAccount', SCALER);
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: account.metadata.name, namespace }]);
+    expect(single<IDeployment>(manifests, 'Deployment', SCALER).spec!.template.spec!.serviceAccountName).toBe(account.metadata.name);
+    expect(manifests.filter((m) => m.kind === 'ClusterRole' || m.kind === 'ClusterRoleBinding')).toEqual([]);
+    expect(manifests.filter((m) => m.kind === 'Role' || m.kind === 'RoleBinding')).toHaveLength(2);
+  });
+
+  it.each(SCALER_RENDERINGS)("%s: SCALER_BROKER_URL comes from the chart's broker Secret <release>-broker-url, optional", (name) => {
+    const { manifests, release } = rendering(name);
+    // The chart names it `<release>-broker-url` (key `connection`) unless data.brokerUrlSecretName is set.
+    const secretName = (at(CHART, 'data.brokerUrlSecretName') as string | null) ?? `${release}-broker-url`;
+    expect(at(CHART, 'redis.enabled')).toBe(true);
+    const variable = scalerContainer(manifests).env?.find((e) => e.name === 'SCALER_BROKER_URL');
+    expect(variable?.value).toBeUndefined();
+    expect(variable?.valueFrom?.secretKeyRef).toEqual({ name: secretName, key: 'connection', optional: true });
+  });
+
+  it.each(SCALER_RENDERINGS)("%s: the NetworkPolicy lets the scaler reach the release's Redis on 6379 and the API server on 443", (name) => {
+    const { manifests, release } = rendering(name);
+    const egress = single<INetworkPolicy>(manifests, 'NetworkPolicy', SCALER).spec!.egress!;
+    const redis = egress.filter((rule) => rule.ports?.some((p) => p.port === 6379));
+    expect(redis).toEqual([
+      { to: [{ podSelector: { matchLabels: { tier: 'airflow', component: 'redis', release } } }], ports: [{ port: 6379, protocol: 'TCP' }] },
+    ]);
+    // EKS' API endpoints are outside the pod network: no selector, port 443 only (no 6443).
+    const api = egress.filter((rule) => rule.ports?.some((p) => p.port === 443));
+    expect(api).toEqual([{ ports: [{ port: 443, protocol: 'TCP' }] }]);
+    expect(egress.flatMap((rule) => rule.ports ?? []).map((p) => p.port)).not.toContain(6443);
+  });
 });
 
 describe('Service, PodDisruptionBudget and NetworkPolicy', () => {
@@ -245,7 +350,7 @@ describe('Service, PodDisruptionBudget and NetworkPolicy', () => {
     expect(matches(pdb.spec!.selector?.matchLabels, podLabels)).toBe(true);
   });
 
-  it('the NetworkPolicy admits KEDA to gRPC and Prometheus to metrics, and lets the scaler reach only PgBouncer and DNS', () => {
+  it('the NetworkPolicy admits KEDA to gRPC and Prometheus to metrics, and lets the scaler reach only PgBouncer, DNS, Redis and the API server', () => {
     const policy = single<INetworkPolicy>(manifests, 'NetworkPolicy', SCALER);
     expect(matches(policy.spec!.podSelector.matchLabels, podLabels)).toBe(true);
     expect(policy.spec!.policyTypes).toEqual(['Ingress', 'Egress']);
@@ -256,11 +361,15 @@ describe('Service, PodDisruptionBudget and NetworkPolicy', () => {
     expect(keda!.ports).toEqual([{ port: 9090, protocol: 'TCP' }]);
     expect(prometheus!.from?.[0]?.namespaceSelector?.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'monitoring' });
     expect(prometheus!.ports).toEqual([{ port: 8080, protocol: 'TCP' }]);
-    const [pgbouncer, dns] = policy.spec!.egress!;
+    // In this order: components/install-target re-targets egress 0 and 2 by position.
+    const [pgbouncer, dns, redis, api] = policy.spec!.egress!;
     expect(pgbouncer!.to).toEqual([{ podSelector: { matchLabels: { tier: 'airflow', component: 'pgbouncer', release: 'airflow' } } }]);
     expect(pgbouncer!.ports).toEqual([{ port: 6543, protocol: 'TCP' }]);
     expect(dns!.ports).toEqual([{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }]);
-    expect(policy.spec!.egress).toHaveLength(2);
+    expect(redis!.to).toEqual([{ podSelector: { matchLabels: { tier: 'airflow', component: 'redis', release: 'airflow' } } }]);
+    expect(redis!.ports).toEqual([{ port: 6379, protocol: 'TCP' }]);
+    expect(api).toEqual({ ports: [{ port: 443, protocol: 'TCP' }] });
+    expect(policy.spec!.egress).toHaveLength(4);
   });
 
   it("the chart's PgBouncer NetworkPolicy (if enabled) admits the scaler pods", () => {
@@ -321,6 +430,41 @@ describe('the ScaledObjects', () => {
         expect(queue).toBe(set![1]);
       }
     }
+  });
+
+  it.each(SCALER_RENDERINGS)('%s: scale-in is explicit, and each workerPodSelector selects exactly its own worker set’s pods', (name) => {
+    const { manifests, release } = rendering(name);
+    // Pods of every set (the worker-sets values), of this release and of a second release in the namespace.
+    const own = workerPodLabels(CHART, release);
+    const other = workerPodLabels(CHART, `other-${release}`);
+    expect([...own.keys()]).toEqual(['default', 'highcpu', 'highmem']);
+    for (const so of ofKind<IScaledObject & Manifest>(manifests, 'ScaledObject')) {
+      const metadata = so.spec.triggers[0]!.metadata;
+      expect(metadata['scaleIn'], so.metadata.name).toBe('drain');
+      const selector = metadata['workerPodSelector']!;
+      expect(parseScalerMetadata(metadata, new Set(['default'])).spec.scaleIn).toEqual({ policy: 'drain', podSelector: selector });
+      // install-target re-targets the value after "release=", so it must be the last term.
+      expect(selector, so.metadata.name).toMatch(new RegExp(`,release=${release}$`));
+      const target = so.spec.scaleTargetRef.name;
+      const set = target === `${release}-worker` ? 'default' : target.slice(`${release}-worker-`.length);
+      expect(own.has(set), `${so.metadata.name}: ${target} is no worker set`).toBe(true);
+      for (const [candidate, labels] of own) {
+        expect(selectorMatches(selector, labels), `${so.metadata.name} (${selector}) vs pods of set ${candidate}`).toBe(candidate === set);
+      }
+      for (const [candidate, labels] of other) {
+        expect(selectorMatches(selector, labels), `${so.metadata.name} vs release other-${release}, set ${candidate}`).toBe(false);
+      }
+    }
+  });
+
+  it("the pod-selector check is real: a set without its own labels inherits the default set's and is claimed twice", () => {
+    const sets = (at(CHART, 'workers.celery.sets') as Record<string, unknown>[]).map(({ labels: _labels, ...rest }) => rest);
+    const unlabelled = workerPodLabels(helmMerge(CHART, { workers: { celery: { sets } } }) as typeof CHART, 'airflow');
+    expect(unlabelled.get('highcpu')?.[WORKER_SET_LABEL]).toBe('default');
+    const base = single<IScaledObject>(rendering('deploy/base').manifests, 'ScaledObject');
+    expect(selectorMatches(base.spec.triggers[0]!.metadata['workerPodSelector']!, unlabelled.get('highcpu')!)).toBe(true);
+    // ... while the chart's own labels alone would not tell the default set from the others.
+    expect(selectorMatches('component=worker,release=airflow', workerPodLabels(CHART, 'airflow').get('highcpu')!)).toBe(true);
   });
 
   it('every worker set of values-worker-sets.yaml has exactly one ScaledObject', () => {
@@ -406,12 +550,13 @@ describe('the monitoring overlay', () => {
     for (const endpoint of monitor.spec.endpoints) expect(ports).toContain(endpoint.port);
   });
 
-  it('alerts on a stale snapshot, poll errors and workers pinned at max, using metrics the scaler exports', () => {
+  it('alerts on a stale snapshot, poll errors, workers pinned at max and degraded scale-in, using metrics the scaler exports', () => {
     const alerts = (rule.spec.groups ?? []).flatMap((g) => g.rules ?? []);
     const byName = Object.fromEntries(alerts.map((a): [string, string] => [a.alert ?? a.record ?? '', String(a.expr)]));
     expect(byName['AirflowKedaScalerSnapshotStale']).toContain(`${PromMetric.snapshotFresh} == 0`);
     expect(byName['AirflowKedaScalerPollErrors']).toContain(PromMetric.pollErrorsTotal);
     expect(byName['AirflowKedaScalerPinnedAtMax']).toContain(`${PromMetric.queueSetClamped}{bound="max"}`);
+    expect(byName['AirflowKedaScalerScaleInDegraded']).toContain(`${PromMetric.scaleInCapability}) == 0`);
     const exported = new Set<string>(Object.values(PromMetric));
     for (const expr of Object.values(byName)) {
       for (const [metric] of expr.matchAll(/airflow_keda_scaler_[a-z_]+/g)) expect(exported).toContain(metric);
@@ -429,7 +574,7 @@ describe('the monitoring overlay', () => {
       writeFileSync(join(dir, 'prometheusrule-groups.yaml'), dump(groups));
       const checked = spawnSync(PROMTOOL, ['check', 'rules', join(dir, 'prometheusrule-groups.yaml')], { encoding: 'utf8' });
       expect(checked.error).toBeUndefined();
-      expect(checked.stdout + checked.stderr).toMatch(/SUCCESS: 4 rules found/);
+      expect(checked.stdout + checked.stderr).toMatch(/SUCCESS: 5 rules found/);
       expect(checked.status).toBe(0);
 
       // Unit tests compare labels only; annotations (checked above) are left out of this copy.
@@ -456,6 +601,23 @@ describe('install.sh --render re-targets namespace, release, KEDA and Prometheus
     expect(policy.spec!.egress![0]!.to![0]!.podSelector!.matchLabels!['release']).toBe('prod');
     expect(policy.spec!.ingress![0]!.from![0]!.namespaceSelector!.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'keda-system' });
     expect(policy.spec!.ingress![1]!.from![0]!.namespaceSelector!.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'observability' });
+  });
+
+  it("re-targets scale-in: the worker pod selectors, Redis' label, the broker Secret and the RoleBinding's subject", () => {
+    const selectors = ofKind<IScaledObject>(manifests, 'ScaledObject').map((so) => so.spec.triggers[0]!.metadata['workerPodSelector']).sort();
+    expect(selectors).toEqual([
+      `component=worker,${WORKER_SET_LABEL}=default,release=prod`,
+      `component=worker,${WORKER_SET_LABEL}=highcpu,release=prod`,
+      `component=worker,${WORKER_SET_LABEL}=highmem,release=prod`,
+    ]);
+    const policy = single<INetworkPolicy>(manifests, 'NetworkPolicy', SCALER);
+    expect(policy.spec!.egress![2]!.to![0]!.podSelector!.matchLabels).toEqual({ tier: 'airflow', component: 'redis', release: 'prod' });
+    const broker = scalerContainer(manifests).env!.find((e) => e.name === 'SCALER_BROKER_URL')!;
+    expect(broker.valueFrom!.secretKeyRef).toEqual({ name: 'prod-broker-url', key: 'connection', optional: true });
+    expect(single<IRoleBinding>(manifests, 'RoleBinding', SCALER).subjects).toEqual([
+      { kind: 'ServiceAccount', name: SCALER, namespace: 'data-platform' },
+    ]);
+    expect(JSON.stringify(manifests)).not.toMatch(/release=airflow|"release":"airflow"|airflow-broker-url/);
   });
 
   it('uses the pushed image and never applies the local-config objects', () => {
