@@ -1,6 +1,8 @@
 import type { ClientReadableStream } from '@grpc/grpc-js';
 
 import { connectScaler } from '../support/grpc-client.js';
+import { buildPod, startKubeApiServer } from '../support/kube-api-server.js';
+import { resolveTestRedis } from '../support/redis.js';
 import type { BenchEnvironment } from './environment.js';
 import type { Figures } from './figures.js';
 import { round } from './figures.js';
@@ -58,11 +60,17 @@ export async function benchFootprint(env: BenchEnvironment, soakSeconds: number)
     client.close();
     await service.stop();
   }
+  const withScaleIn = await idleWithScaleIn(env);
   // Ignore the first fifth: heap growth to its working size is not a leak.
   const steady = samples.slice(Math.floor(samples.length / 5));
   const growth = (steady[steady.length - 1]?.rss ?? 0) - (steady[0]?.rss ?? 0);
   return {
     'RSS idle': { value: round(idle, 1), unit: 'MiB', goal: '≤ 80 MB' },
+    'RSS idle with scale-in (Kubernetes client and broker loaded)': {
+      value: round(withScaleIn, 1),
+      unit: 'MiB',
+      note: 'as in a cluster: @kubernetes/client-node and ioredis loaded, one worker set planned every tick',
+    },
     'RSS peak, 1,000 streams + 64 GetMetrics callers': { value: round(peak, 1), unit: 'MiB', goal: '≤ 150 MB' },
     'RSS change over the soak (after warm-up)': {
       value: round(growth, 1),
@@ -71,4 +79,33 @@ export async function benchFootprint(env: BenchEnvironment, soakSeconds: number)
       goal: 'no growth over 5 min',
     },
   };
+}
+
+/** Idle RSS as deployed in a cluster: the Kubernetes client and the broker connection in use. */
+async function idleWithScaleIn(env: BenchEnvironment): Promise<number> {
+  const api = await startKubeApiServer();
+  const redis = await resolveTestRedis();
+  api.addPods(
+    ...['airflow-worker-a', 'airflow-worker-b'].map((name) =>
+      buildPod({ name, namespace: 'airflow', labels: { component: 'worker' }, owner: { kind: 'ReplicaSet', name: 'airflow-worker' } }),
+    ),
+  );
+  const service = await startServiceProcess({
+    SCALER_DATABASE_URL: env.oursUrl,
+    SCALER_KUBECONFIG: api.writeKubeconfig({ namespace: 'airflow' }),
+    SCALER_BROKER_URL: `${redis.url}/14`,
+  });
+  const client = connectScaler(service.grpcPort);
+  try {
+    await waitReady(service.httpPort);
+    await client.getMetrics({ queues: 'queue_0' }, '');
+    await sleep(5_000);
+    if (!api.requests.some((request) => request.method === 'GET')) throw new Error('the scaler never listed worker pods');
+    return service.rssMiB();
+  } finally {
+    client.close();
+    await service.stop();
+    await api.close();
+    await redis.stop();
+  }
 }

@@ -41,13 +41,21 @@ export async function h2loadAvailable(): Promise<boolean> {
  * `seconds` after a 1 s warm-up. A C load generator keeps the client from being the bottleneck,
  * as KEDA's Go client is not; per-request times come from its log file.
  */
-export async function h2loadGetMetrics(port: number, metadata: Record<string, string>, streams: number, seconds: number): Promise<H2LoadResult> {
+export async function h2loadGetMetrics(
+  port: number,
+  metadata: Record<string, string>,
+  streams: number,
+  seconds: number,
+  /** Open loop at this many requests a second (h2load paces on a 1/rps timer); default: closed loop. */
+  rps?: number,
+): Promise<H2LoadResult> {
   const dir = mkdtempSync(join(tmpdir(), 'aks-h2load-'));
   const body = join(dir, 'request.bin');
   const log = join(dir, 'requests.log');
   writeFileSync(body, getMetricsFrame(metadata));
   const { stdout } = await run('h2load', [
     '-D', String(seconds), '--warm-up-time=1', '-c', '1', '-t', '1', '-m', String(streams),
+    ...(rps === undefined ? [] : [`--rps=${rps}`]),
     '-H', 'content-type: application/grpc', '-H', 'te: trailers', '-d', body, `--log-file=${log}`,
     `http://127.0.0.1:${port}/externalscaler.ExternalScaler/GetMetrics`,
   ]);

@@ -10,6 +10,8 @@ import { getMetricsLoad } from './rpc-load.js';
 import { startServiceProcess, waitReady } from './service-process.js';
 
 const CALLERS = 64;
+/** The throughput goal, offered as an open-loop load for the latency figure. */
+const PACED_RPS = 10_000;
 const BARE_SERVER = fileURLToPath(new URL('./bare-server.ts', import.meta.url));
 
 async function startBareServer(): Promise<{ port: number; stop: () => Promise<void> }> {
@@ -38,7 +40,7 @@ interface Measured {
   readonly tool: string;
 }
 
-async function measure(port: number, metadata: Record<string, string>, seconds: number, useH2load: boolean): Promise<Measured> {
+async function measure(port: number, metadata: Record<string, string>, seconds: number, useH2load: boolean, rps?: number): Promise<Measured> {
   // One real client call first: h2load sees only HTTP/2 status, so prove the RPC itself succeeds.
   const client = connectScaler(port);
   try {
@@ -53,7 +55,7 @@ async function measure(port: number, metadata: Record<string, string>, seconds: 
   } finally {
     client.close();
   }
-  const load = await h2loadGetMetrics(port, metadata, CALLERS, seconds);
+  const load = await h2loadGetMetrics(port, metadata, CALLERS, seconds, rps);
   if (load.failed > 0) throw new Error(`${load.failed} h2load requests failed`);
   return { rps: load.requests / load.seconds, latenciesMs: load.latenciesMs, tool: 'h2load' };
 }
@@ -61,6 +63,23 @@ async function measure(port: number, metadata: Record<string, string>, seconds: 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/**
+ * Latency at the throughput goal rather than at saturation: h2load offers 10,000 req/s on one
+ * connection with up to 64 streams in flight, so the figure is service time plus the queueing
+ * that load really causes, not the 64-deep queue a closed loop builds at any rate.
+ */
+function pacedFigures(ours: readonly Measured[], floor: readonly Measured[], rounds: number, seconds: number): Figures {
+  if (ours.length === 0) return {};
+  const o = summarize(ours.flatMap((m) => m.latenciesMs));
+  const f = summarize(floor.flatMap((m) => m.latenciesMs));
+  const achieved = median(ours.map((m) => m.rps));
+  const note = `h2load --rps=${PACED_RPS}, 64 streams, 1 connection; ${rounds} alternating rounds of ${seconds} s; ours achieved ${Math.round(achieved)} req/s`;
+  return {
+    [`GetMetrics latency p50 at ${PACED_RPS.toLocaleString('en-US')} req/s`]: { value: round(o.p50), unit: 'ms', baseline: round(f.p50), note },
+    [`GetMetrics latency p99 at ${PACED_RPS.toLocaleString('en-US')} req/s`]: { value: round(o.p99), unit: 'ms', baseline: round(f.p99), goal: '≤ 5 ms' },
+  };
 }
 
 /**
@@ -76,6 +95,8 @@ export async function benchRpcPath(env: BenchEnvironment, seconds: number, round
   const service = await startServiceProcess({ SCALER_DATABASE_URL: env.oursUrl });
   const floorRounds: Measured[] = [];
   const oursRounds: Measured[] = [];
+  const floorPaced: Measured[] = [];
+  const oursPaced: Measured[] = [];
   try {
     await waitReady(service.httpPort);
     for (let round = 0; round < rounds; round += 1) {
@@ -83,6 +104,15 @@ export async function benchRpcPath(env: BenchEnvironment, seconds: number, round
       for (const side of order) {
         if (side === 'bare') floorRounds.push(await measure(bare.port, metadata, seconds, useH2load));
         else oursRounds.push(await measure(service.grpcPort, metadata, seconds, useH2load));
+      }
+    }
+    if (useH2load) {
+      for (let round = 0; round < rounds; round += 1) {
+        const order = round % 2 === 0 ? (['bare', 'ours'] as const) : (['ours', 'bare'] as const);
+        for (const side of order) {
+          if (side === 'bare') floorPaced.push(await measure(bare.port, metadata, seconds, true, PACED_RPS));
+          else oursPaced.push(await measure(service.grpcPort, metadata, seconds, true, PACED_RPS));
+        }
       }
     }
   } finally {
@@ -105,6 +135,7 @@ export async function benchRpcPath(env: BenchEnvironment, seconds: number, round
     },
     // Closed loop at saturation: 64 requests always in flight, so latency is mostly queueing.
     'GetMetrics latency p50 at saturation': { value: round(o.p50), unit: 'ms', baseline: round(f.p50) },
-    'GetMetrics latency p99 at saturation': { value: round(o.p99), unit: 'ms', baseline: round(f.p99), goal: '≤ 5 ms' },
+    'GetMetrics latency p99 at saturation': { value: round(o.p99), unit: 'ms', baseline: round(f.p99) },
+    ...pacedFigures(oursPaced, floorPaced, rounds, seconds),
   };
 }

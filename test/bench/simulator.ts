@@ -18,6 +18,7 @@ import type { Workload } from '../../src/sim/workload.js';
 export interface SimFigure {
   readonly value: number;
   readonly unit: string;
+  readonly note?: string;
 }
 
 /** About 1,000,000 tasks in 7 days (≈ 1.65 tasks/s on average, bursts of 1,500 every hour). */
@@ -71,6 +72,10 @@ export async function runSimulatorBenchmark(): Promise<Record<string, SimFigure>
   const result = runSimulation(workload, config);
   const replaySeconds = seconds(t);
 
+  t = process.hrtime.bigint();
+  const drained = runSimulation(workload, { ...config, scaleInPolicy: 'drain' });
+  const drainSeconds = seconds(t);
+
   const grid = expandGrid(config, [parseSweepAxis('polling=1,5,15,30'), parseSweepAxis('cooldown=30,120,300,600')]);
   t = process.hrtime.bigint();
   await runConfigs(
@@ -86,6 +91,11 @@ export async function runSimulatorBenchmark(): Promise<Record<string, SimFigure>
     'simulator trace span': { value: Math.round(result.metrics.simulatedSeconds / 3600), unit: 'h' },
     'simulator CSV parse (1M-task week)': { value: Number(parseSeconds.toFixed(2)), unit: 's' },
     'simulator replay, one configuration (1M-task week)': { value: Number(replaySeconds.toFixed(2)), unit: 's' },
+    'simulator replay with scale-in drain (1M-task week)': {
+      value: Number(drainSeconds.toFixed(2)),
+      unit: 's',
+      note: `core's planner on every scaler tick that can change its answer; tasks killed ${drained.metrics.tasksKilled} (kubernetes scale-in: ${result.metrics.tasksKilled}), worker-hours ${Math.round(drained.metrics.workerSeconds / 3600)} (${Math.round(result.metrics.workerSeconds / 3600)})`,
+    },
     'simulator 4×4 sweep (1M-task week)': { value: Number(sweepSeconds.toFixed(2)), unit: 's' },
     'simulator sweep threads': { value: Math.min(availableParallelism(), grid.length), unit: 'threads' },
   };
