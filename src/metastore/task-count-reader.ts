@@ -33,13 +33,22 @@ function toRow(record: CountRecord): TaskCountRow {
   if (!(COUNTED_STATES as readonly string[]).includes(record.state)) {
     throw new ScalerError(ErrorCode.MetastoreQueryFailed, `unexpected state ${JSON.stringify(record.state)} in result`);
   }
-  return {
-    queue: record.queue,
-    executor: record.executor,
-    state: record.state as CountedState,
-    hostname: record.hostname === '' ? null : record.hostname,
-    count: Number(record.count),
-  };
+  const state = record.state as CountedState;
+  // A queued row's hostname is a previous try's: no worker holds it now.
+  const hostname = state === 'running' && record.hostname !== '' ? record.hostname : null;
+  return { queue: record.queue, executor: record.executor, state, hostname, count: Number(record.count) };
+}
+
+/** Rows that differed only by a hostname we dropped are one row again. */
+function toRows(records: readonly CountRecord[]): TaskCountRow[] {
+  const merged = new Map<string, TaskCountRow>();
+  for (const record of records) {
+    const row = toRow(record);
+    const key = JSON.stringify([row.queue, row.executor, row.state, row.hostname]);
+    const seen = merged.get(key);
+    merged.set(key, seen === undefined ? row : { ...seen, count: seen.count + row.count });
+  }
+  return [...merged.values()];
 }
 
 /** Reads task counts from one Airflow metastore through a tiny pg pool (1–2 connections). */
@@ -102,7 +111,7 @@ export class PgTaskCountReader implements TaskCountReader {
       await client.query(SET_LOCAL_STATEMENT_TIMEOUT, [this.statementTimeout]);
       const result = await client.query<CountRecord>(sql, [[...COUNTED_STATES]]);
       await client.query('COMMIT');
-      return result.rows.map(toRow);
+      return toRows(result.rows);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
