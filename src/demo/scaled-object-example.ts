@@ -31,5 +31,8 @@ spec:
         workerConcurrency: "16"  # = config.celery.worker_concurrency of the chart
         minReplicaCount: "0"
         maxReplicaCount: "10"
+        scaleIn: drain           # busy surplus workers stop consuming and go once idle
+        # Only this set's pods; the worker-set label comes from chart-values (workers.labels).
+        workerPodSelector: component=worker,airflow-keda-scaler/worker-set=default,release=airflow
 `;
 }
