@@ -8,7 +8,6 @@ import { evaluateHealth } from './core/health.js';
 import type { QueueSetSpec } from './core/metadata.js';
 import type { Clock, Logger, PodDirectory, TaskCountReader, WorkerControl } from './core/ports.js';
 import { QueueSetTracker } from './core/queue-set-tracker.js';
-import { scaleInTargetKey } from './core/scale-in-target.js';
 import type { Snapshot } from './core/snapshot.js';
 import type { GrpcServer } from './grpc/server.js';
 import { HealthService, buildGrpcServer } from './grpc/server.js';
@@ -253,16 +252,12 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
       logger: logger.child({ component: 'grpc' }),
       streams,
       isShuttingDown: () => shuttingDown,
-      reportedWorkers: (namespace, metricName, spec, desired) =>
-        !scaleIn.enabled || spec.scaleIn.policy === 'off'
-          ? desired
-          : scaleIn.reported(scaleInTargetKey(namespace, metricName, spec), desired, clock.now()),
+      reportedWorkers: (namespace, metricName, spec, desired) => scaleIn.reportFor(namespace, metricName, spec, desired),
       observer: {
         completed: (method, code, durationMs) => {
           rpcInstruments(method, code).record(durationMs);
         },
-        queueSetSeen: (spec, metricName, namespace) => {
-          if (scaleIn.enabled && namespace !== '') scaleIn.track({ key: scaleInTargetKey(namespace, metricName, spec), namespace, metricName, spec });
+        queueSetSeen: (spec, metricName) => {
           if (!tracker.seen(spec, metricName, clock.now())) return;
           logger.info({ metastore: spec.metastore, queueSet: metricName, queues: spec.queues }, 'new worker set');
           const snapshot = hub.latest(spec.metastore);

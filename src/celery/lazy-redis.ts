@@ -2,8 +2,8 @@ import type { Redis, RedisOptions } from 'ioredis';
 
 import { coerceError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
-import type { BrokerEndpoint } from './broker-url.js';
-import { redact } from './broker-url.js';
+import type { BrokerEndpoint } from '../core/broker-url.js';
+import { redact } from '../core/broker-url.js';
 
 export type RedisConstructor = new (options: RedisOptions) => Redis;
 

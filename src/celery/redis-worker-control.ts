@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 
 import { ErrorCode, ScalerError, coerceError } from '../core/errors.js';
 import type { ControlReply, Logger, WorkerControl } from '../core/ports.js';
-import type { BrokerEndpoint } from './broker-url.js';
-import { parseBrokerUrl } from './broker-url.js';
+import type { BrokerEndpoint } from '../core/broker-url.js';
+import { parseBrokerUrl } from '../core/broker-url.js';
 import type { RedisConstructor } from './lazy-redis.js';
 import { LazyRedis } from './lazy-redis.js';
 import type { ControlMethod } from './pidbox.js';

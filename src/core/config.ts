@@ -1,6 +1,7 @@
 import type { Path } from './config-reader.js';
+import { parseBrokerUrl } from './broker-url.js';
 import { ConfigReader } from './config-reader.js';
-import { ErrorCode, ScalerError } from './errors.js';
+import { ErrorCode, ScalerError, coerceError } from './errors.js';
 import { DEFAULT_METASTORE, describeValue } from './metadata.js';
 import { normalizeMetastoreUrl, redactUrl } from './metastore-url.js';
 
@@ -240,6 +241,14 @@ function resolveScaleIn(
         '(the Celery broker of the Airflow chart; other brokers are not supported for draining)',
     );
     url = undefined;
+  } else if (url !== undefined) {
+    // The adapter parses it the same way; a bad URL is a startup error, not a silent "draining off".
+    try {
+      parseBrokerUrl(url);
+    } catch (err) {
+      problems.push(`${label([...path, 'url'])}=${describeValue(redactUrl(url))} is not usable: ${coerceError(err).message}`);
+      url = undefined;
+    }
   }
   return {
     kubernetes,

@@ -26,8 +26,7 @@ import type { StreamRegistry } from './stream-registry.js';
 /** What the handlers report; main wires it to Prometheus. */
 export interface RpcObserver {
   completed(method: string, code: string, durationMs: number): void;
-  /** `namespace` is the ScaledObject's ('' when KEDA sent no reference). */
-  queueSetSeen(spec: QueueSetSpec, metricName: string, namespace: string): void;
+  queueSetSeen(spec: QueueSetSpec, metricName: string): void;
   streamsChanged(open: number): void;
   pushed(metastore: string): void;
 }
@@ -44,7 +43,8 @@ export interface ScalerServiceDeps {
   readonly isShuttingDown: () => boolean;
   /**
    * The count to report instead of the formula's `desired` (scale-in holds busy surplus workers
-   * until they are idle); absent means the formula.
+   * until they are idle); absent means the formula. `namespace` is the ScaledObject's ('' when
+   * KEDA sent no reference).
    */
   readonly reportedWorkers?: (namespace: string, metricName: string, spec: QueueSetSpec, desired: number) => number;
 }
@@ -72,7 +72,7 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
       warnedKeys.add(key);
       logger.warn({ key, ...describeCaller(ref) }, 'ignoring unknown scalerMetadata key (a typo?)');
     }
-    observer.queueSetSeen(resolved.spec, resolved.metricName, ref?.namespace ?? '');
+    observer.queueSetSeen(resolved.spec, resolved.metricName);
     return resolved;
   };
 

@@ -88,6 +88,7 @@ export function toKubernetesApiError(
   const cause = coerceError(err);
   const where = `in namespace "${operation.namespace}" (${operation.target})`;
   let message: string;
+  let code: ErrorCode = ErrorCode.KubernetesApiFailed;
   if (context.closed) {
     message = `Kubernetes API pods ${operation.verb} ${where} abandoned: the pod directory was closed`;
   } else if (context.timedOut) {
@@ -98,10 +99,9 @@ export function toKubernetesApiError(
       http === null
         ? `Kubernetes API pods ${operation.verb} failed ${where}: ${truncate(cause.message)}`
         : describeHttpFailure(operation, http.code, parseStatus(http.body));
+    // 401/403 are not passing faults: the caller stops relying on the API until it answers again.
+    if (http?.code === 401 || http?.code === 403) code = ErrorCode.KubernetesForbidden;
   }
-  // 401/403 are not passing faults: the caller stops relying on the API until it answers again.
-  const status = httpStatusOf(err);
-  const code = status === 401 || status === 403 ? ErrorCode.KubernetesForbidden : ErrorCode.KubernetesApiFailed;
   return new ScalerError(code, redactCredentials(message), { cause });
 }
 

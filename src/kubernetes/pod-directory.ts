@@ -15,7 +15,7 @@ import { POD_DELETION_COST_ANNOTATION } from '../core/ports.js';
 import type { Logger, PodDirectory, WorkerPod } from '../core/ports.js';
 import { httpStatusOf, redactCredentials, toKubernetesApiError } from './api-errors.js';
 import type { PodOperation } from './api-errors.js';
-import { toWorkerPods } from './pod-mapping.js';
+import { INT32_MAX, INT32_MIN, toWorkerPods } from './pod-mapping.js';
 
 type ClientModule = typeof ClientNode;
 
@@ -41,8 +41,6 @@ export interface PodDirectoryOptions {
 export const DEFAULT_KUBERNETES_REQUEST_TIMEOUT_MS = 5_000;
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-const INT32_MIN = -2_147_483_648;
-const INT32_MAX = 2_147_483_647;
 
 class TimeoutSignal extends Error {
   override readonly name = 'TimeoutError';

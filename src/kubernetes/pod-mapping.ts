@@ -19,8 +19,9 @@ export interface PodObject {
   } | null;
 }
 
-const INT32_MIN = -2_147_483_648;
-const INT32_MAX = 2_147_483_647;
+/** The range of pod-deletion-cost (an int32, as the ReplicaSet controller parses it). */
+export const INT32_MIN = -2_147_483_648;
+export const INT32_MAX = 2_147_483_647;
 
 /**
  * Parses a pod-deletion-cost value the way the ReplicaSet controller does

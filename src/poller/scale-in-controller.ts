@@ -3,7 +3,9 @@ import { evaluateQueueSet } from '../core/evaluate.js';
 import type { Clock, ControlReply, Logger, PodDirectory, WorkerControl, WorkerPod } from '../core/ports.js';
 import type { DrainState, ScaleInPlan, WorkerCounts } from '../core/scale-in-plan.js';
 import { planScaleIn, reportedReplicas } from '../core/scale-in-plan.js';
+import type { QueueSetSpec } from '../core/metadata.js';
 import type { ScaleInTarget } from '../core/scale-in-target.js';
+import { scaleInTargetKey } from '../core/scale-in-target.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { runningByWorker } from '../core/snapshot.js';
 import { TokenBucket } from '../core/token-bucket.js';
@@ -95,22 +97,28 @@ export class ScaleInController {
     this.patchBudget = new TokenBucket(options.patchesPerSecond, options.patchesPerSecond * 2);
   }
 
-  /** False without the Kubernetes API: nothing is planned and the formula is reported as is. */
-  get enabled(): boolean {
-    return this.options.pods !== null;
+  /**
+   * The count GetMetrics reports for a worker set, and what makes the set known: a set is planned
+   * once KEDA asks for its metric. Never below the last published plan (whose patches are on the
+   * pods), never below the formula (scale-out is never delayed). The formula alone without the
+   * Kubernetes API, for scaleIn=off, before a set's first plan, after an RBAC refusal, or after
+   * planTtlMs without a plan.
+   */
+  reportFor(namespace: string, metricName: string, spec: QueueSetSpec, desired: number): number {
+    if (this.options.pods === null || spec.scaleIn.policy === 'off' || namespace === '' || this.stopped) return desired;
+    const nowMs = this.options.clock.now();
+    const key = scaleInTargetKey(namespace, metricName, spec);
+    const state = this.targets.get(key) ?? this.register({ key, namespace, metricName, spec }, nowMs);
+    state.lastSeenMs = nowMs;
+    // Concurrency and bounds are not in the key; the metadata cache hands out one spec per map.
+    if (state.target.spec !== spec) state.target = { ...state.target, spec };
+    const published = state.published;
+    if (published === undefined || nowMs - published.atMs > this.options.planTtlMs) return desired;
+    return Math.max(desired, published.reported);
   }
 
-  /** Called for every RPC that resolves metadata; sets with scaleIn=off are not planned. */
-  track(target: ScaleInTarget): void {
-    if (this.options.pods === null || target.spec.scaleIn.policy === 'off' || this.stopped) return;
-    const nowMs = this.options.clock.now();
-    const existing = this.targets.get(target.key);
-    if (existing !== undefined) {
-      existing.target = target;
-      existing.lastSeenMs = nowMs;
-      return;
-    }
-    this.targets.set(target.key, {
+  private register(target: ScaleInTarget, nowMs: number): TargetState {
+    const state: TargetState = {
       target,
       lastSeenMs: nowMs,
       pods: null,
@@ -124,20 +132,11 @@ export class ScaleInController {
       unsettled: true,
       failingSteps: new Set(),
       refusedSteps: new Set(),
-    });
+    };
+    this.targets.set(target.key, state);
     const snapshot = this.options.latestSnapshot(target.spec.metastore);
     if (snapshot !== undefined) this.onSnapshot(snapshot);
-  }
-
-  /**
-   * The count GetMetrics reports: never below the last published plan (whose patches are on the
-   * pods), never below the formula (scale-out is never delayed). Before a worker set's first
-   * plan, a plan that hit an RBAC refusal, or after planTtlMs without one, the formula alone.
-   */
-  reported(key: string, desired: number, nowMs: number): number {
-    const published = this.targets.get(key)?.published;
-    if (published === undefined || nowMs - published.atMs > this.options.planTtlMs) return desired;
-    return Math.max(desired, published.reported);
+    return state;
   }
 
   onSnapshot(snapshot: Snapshot): void {
@@ -236,7 +235,8 @@ export class ScaleInController {
     for (const name of state.draining.keys()) if (!plan.active.includes(name)) state.draining.delete(name);
     await this.applyCosts(state, plan, namespace);
 
-    if (this.refused(state)) {
+    // While the API refuses us the plan's premise (we can rank) does not hold.
+    if (state.refusedSteps.size > 0) {
       state.published = undefined;
       return;
     }
@@ -392,11 +392,6 @@ export class ScaleInController {
       }
     }
     state.pods = updated;
-  }
-
-  /** True while the API refuses us: the plan's premise (we can rank) does not hold. */
-  private refused(state: TargetState): boolean {
-    return state.refusedSteps.size > 0;
   }
 
   private failure(state: TargetState, step: ScaleInStep, err: unknown): void {

@@ -1,15 +1,14 @@
 import pg from 'pg';
 
 import { parseConfig } from '../../src/core/config.js';
-import type { Logger } from '../../src/core/ports.js';
 import { COUNT_BY_QUEUE_EXECUTOR_STATE } from '../../src/metastore/queries.js';
 import { PgTaskCountReader } from '../../src/metastore/task-count-reader.js';
 import { chartQuery } from './chart-baseline.js';
 import type { BenchEnvironment } from './environment.js';
 import type { Figures } from './figures.js';
 import { round, summarize } from './figures.js';
+import { quietLogger } from '../support/quiet-logger.js';
 
-const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
 
 async function planUses(client: pg.Client, sql: string, values: unknown[], index: string): Promise<boolean> {
   const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, values);
@@ -23,7 +22,7 @@ async function planUses(client: pg.Client, sql: string, values: unknown[], index
 export async function benchTickQuery(env: BenchEnvironment, iterations: number): Promise<Figures> {
   const [metastore] = parseConfig({ file: { metastores: { default: { url: env.oursUrl } } }, env: {} }).metastores;
   if (metastore === undefined) throw new Error('no metastore');
-  const reader = new PgTaskCountReader(metastore, 2_000, silent);
+  const reader = new PgTaskCountReader(metastore, 2_000, quietLogger);
   const chart = new pg.Client({ connectionString: env.baselineUrl });
   await chart.connect();
   const ours: number[] = [];

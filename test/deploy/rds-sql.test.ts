@@ -6,10 +6,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { parseConfig } from '../../src/core/config.js';
-import type { Logger } from '../../src/core/ports.js';
 import { TASK_INSTANCE_DDL_AIRFLOW_3 } from '../../src/demo/airflow-schema.js';
 import { PgTaskCountReader } from '../../src/metastore/task-count-reader.js';
 import { DEPLOY_DIR } from './helpers.js';
+import { quietLogger } from '../support/quiet-logger.js';
 
 const servers = inject('servers');
 const PSQL = process.env['TEST_PSQL'] ?? 'psql';
@@ -26,7 +26,6 @@ const AIRFLOW_PASSWORD = `air'fl@w"${suffix}:/%`;
 const SCALER_PASSWORD = `sc'aler"${suffix}@?#`;
 const NAMES = { airflow_db: DB, airflow_user: AIRFLOW_USER, scaler_user: SCALER_USER };
 
-const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
 
 function urlFor(database: string, user?: string, password?: string): string {
   const url = new URL(servers.postgresAdminUrl);
@@ -161,7 +160,7 @@ describe('deploy/rds SQL against a real PostgreSQL', () => {
       }
     });
     const [metastore] = parseConfig({ file: { metastores: { default: { url: asScaler() } } }, env: {} }).metastores;
-    const reader = new PgTaskCountReader(metastore!, 2_000, silent);
+    const reader = new PgTaskCountReader(metastore!, 2_000, quietLogger);
     try {
       const snapshot = await reader.read(1);
       const counts = Object.fromEntries(snapshot.rows.map((r) => [`${r.queue ?? ''}/${r.state}`, r.count]));

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { ErrorCode, ScalerError } from '../../../src/core/errors.js';
 import type { WorkerControl } from '../../../src/core/ports.js';
 import type { CeleryHarness } from '../../support/celery-workers.js';
 import { startCeleryHarness } from '../../support/celery-workers.js';
+import { freePort } from '../../support/pgbouncer-process.js';
 import { quietLogger } from '../../support/quiet-logger.js';
 
 // A database of its own: the suite flushes it and touches nothing else on that Redis.
@@ -22,14 +22,6 @@ const QUEUE = `drain-test-${RUN}`;
 const PASSWORD = `pw-${RUN}-secret`;
 
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 describe('RedisWorkerControl against real Celery workers', () => {
   let celery: CeleryHarness;

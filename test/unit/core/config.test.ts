@@ -209,6 +209,15 @@ describe('parseConfig scale-in', () => {
     expect(allText(err)).not.toContain(SECRET);
   });
 
+  it('rejects a Redis broker URL the Celery adapter could not use, naming the key without its password', () => {
+    const err = parseError({}, { SCALER_DATABASE_URL: DB_URL, SCALER_BROKER_URL: `redis://:${SECRET}@redis:6379/zero` });
+    expect(err.problems).toEqual([
+      'scaleIn.broker.url (from SCALER_BROKER_URL)="redis://:*****@redis:6379/zero" is not usable: ' +
+        'invalid Celery broker URL: the path must be a database number',
+    ]);
+    expect(allText(err)).not.toContain(SECRET);
+  });
+
   it('rejects unknown scaleIn keys, a bad kubernetes mode and an unset urlFromEnv all at once', () => {
     const err = parseError(
       { scaleIn: { kubernets: 'auto', kubernetes: 'yes', broker: { urlFromEnv: 'NOPE' } } },

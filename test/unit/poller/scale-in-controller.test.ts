@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 
 import { ErrorCode, ScalerError } from '../../../src/core/errors.js';
 import type { ControlReply, PodDirectory, WorkerControl, WorkerPod } from '../../../src/core/ports.js';
-import { scaleInTargetKey } from '../../../src/core/scale-in-target.js';
 import type { Snapshot, TaskCountRow } from '../../../src/core/snapshot.js';
 import type { ScaleInObserver } from '../../../src/poller/scale-in-controller.js';
 import { ScaleInController } from '../../../src/poller/scale-in-controller.js';
@@ -85,8 +84,8 @@ function setup(options: { pods: WorkerPod[]; broker?: MemoryBroker; patchesPerSe
     brokerGraceMs: 30_000,
   });
   const spec = queueSetSpec({ workerConcurrency: 4 });
-  const target = { key: scaleInTargetKey('airflow', 'm', spec), namespace: 'airflow', metricName: 'm', spec };
-  controller.track(target);
+  // KEDA's first GetMetrics makes the set known (no snapshot yet, so the formula).
+  controller.reportFor('airflow', 'm', spec, 0);
   /** One tick: a snapshot with these running tasks per pod, taken now, then planned. */
   const tick = async (running: Record<string, number>, queued = 0): Promise<number> => {
     const rows: TaskCountRow[] = Object.entries(running).map(([hostname, count]) => ({ queue: 'default', executor: null, state: 'running', hostname, count }));
@@ -96,7 +95,7 @@ function setup(options: { pods: WorkerPod[]; broker?: MemoryBroker; patchesPerSe
     await controller.whenIdle();
     clock.ms += 1_000;
     const total = Object.values(running).reduce((a, b) => a + b, 0) + queued;
-    return controller.reported(target.key, Math.ceil(total / 4), clock.ms);
+    return controller.reportFor('airflow', 'm', spec, Math.ceil(total / 4));
   };
   return { controller, pods, broker, clock, tick, capability };
 }

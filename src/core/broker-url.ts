@@ -1,4 +1,4 @@
-import { ErrorCode, ScalerError } from '../core/errors.js';
+import { ErrorCode, ScalerError } from './errors.js';
 
 /** What the Redis client needs from a Celery broker URL, with the secret kept apart. */
 export interface BrokerEndpoint {

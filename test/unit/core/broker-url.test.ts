@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseBrokerUrl, redact } from '../../../src/celery/broker-url.js';
+import { parseBrokerUrl, redact } from '../../../src/core/broker-url.js';
 import { ErrorCode } from '../../../src/core/errors.js';
 
 describe('parseBrokerUrl', () => {
