@@ -2,12 +2,12 @@ import type { FastifyInstance } from 'fastify';
 
 import type { ScalerConfig } from './core/config.js';
 import { redactUrl } from './core/metastore-url.js';
-import { evaluateQueueSet } from './core/evaluate.js';
+import { evaluateWorkerSet } from './core/evaluate.js';
 import type { HealthReport } from './core/health.js';
 import { evaluateHealth } from './core/health.js';
-import type { QueueSetSpec } from './core/metadata.js';
+import type { WorkerSetSpec } from './core/metadata.js';
 import type { Clock, Logger, PodDirectory, TaskCountReader, WorkerControl } from './core/ports.js';
-import { QueueSetTracker } from './core/queue-set-tracker.js';
+import { WorkerSetTracker } from './core/worker-set-tracker.js';
 import type { Snapshot } from './core/snapshot.js';
 import type { GrpcServer } from './grpc/server.js';
 import { HealthService, buildGrpcServer } from './grpc/server.js';
@@ -46,18 +46,18 @@ function wedgedAfterMs(config: ScalerConfig): number {
   return Math.max(10 * config.poll.intervalMs, 3 * config.poll.queryTimeoutMs, config.poll.maxBackoffMs * 2, 30_000);
 }
 
-function recordQueueSet(instruments: Instruments, set: { metricName: string; spec: QueueSetSpec }, snapshot: Snapshot, config: ScalerConfig, nowMs: number): void {
-  const labels = { metastore: set.spec.metastore, queue_set: set.metricName };
+function recordWorkerSet(instruments: Instruments, set: { metricName: string; spec: WorkerSetSpec }, snapshot: Snapshot, config: ScalerConfig, nowMs: number): void {
+  const labels = { metastore: set.spec.metastore, worker_set: set.metricName };
   try {
-    const decision = evaluateQueueSet(set.spec, snapshot, nowMs, config.poll.staleAfterMs);
-    instruments.queueSetTasks.set({ ...labels, state: 'queued' }, decision.queued);
-    instruments.queueSetTasks.set({ ...labels, state: 'running' }, decision.running);
-    instruments.queueSetDesiredWorkers.set(labels, decision.desired);
-    instruments.queueSetClamped.set({ ...labels, bound: 'min' }, decision.clampedBy === 'min' ? 1 : 0);
-    instruments.queueSetClamped.set({ ...labels, bound: 'max' }, decision.clampedBy === 'max' ? 1 : 0);
+    const decision = evaluateWorkerSet(set.spec, snapshot, nowMs, config.poll.staleAfterMs);
+    instruments.workerSetTasks.set({ ...labels, state: 'queued' }, decision.queued);
+    instruments.workerSetTasks.set({ ...labels, state: 'running' }, decision.running);
+    instruments.workerSetDesiredWorkers.set(labels, decision.desired);
+    instruments.workerSetClamped.set({ ...labels, bound: 'min' }, decision.clampedBy === 'min' ? 1 : 0);
+    instruments.workerSetClamped.set({ ...labels, bound: 'max' }, decision.clampedBy === 'max' ? 1 : 0);
   } catch {
     // The RPCs report the error; a gauge holding the last good value is worse than none.
-    instruments.queueSetDesiredWorkers.remove(labels);
+    instruments.workerSetDesiredWorkers.remove(labels);
   }
 }
 
@@ -121,7 +121,7 @@ async function startScaleIn(
     targetTtlMs: QUEUE_SET_TTL_MS,
     observer: {
       planned: (target, counts, reported) => {
-        const labels = { namespace: target.namespace, queue_set: target.metricName };
+        const labels = { namespace: target.namespace, worker_set: target.metricName };
         instruments.scaleInWorkers.set({ ...labels, state: 'busy' }, counts.busy);
         instruments.scaleInWorkers.set({ ...labels, state: 'idle' }, counts.idle);
         instruments.scaleInWorkers.set({ ...labels, state: 'draining' }, counts.draining);
@@ -133,7 +133,7 @@ async function startScaleIn(
       failed: (step, code) => instruments.scaleInFailuresTotal.inc({ step, code }),
       brokerAvailable: (available) => instruments.scaleInCapability.set({ capability: 'broker' }, available ? 1 : 0),
       forgotten: (target) => {
-        const labels = { namespace: target.namespace, queue_set: target.metricName };
+        const labels = { namespace: target.namespace, worker_set: target.metricName };
         for (const state of ['busy', 'idle', 'draining']) instruments.scaleInWorkers.remove({ ...labels, state });
         instruments.scaleInReportedWorkers.remove(labels);
       },
@@ -174,7 +174,7 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
       logger.info({ metastore: metastore.name, target: redactUrl(metastore.url) }, 'metastore configured');
     }
 
-    const tracker = new QueueSetTracker(QUEUE_SET_TTL_MS);
+    const tracker = new WorkerSetTracker(QUEUE_SET_TTL_MS);
     const pollers = readers.map(
       (reader) =>
         new MetastorePoller(reader, {
@@ -186,7 +186,7 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
           observer: {
             readSucceeded: (metastore, durationMs, snapshot) => {
               instruments.pollDurationSeconds.observe({ metastore, outcome: 'success' }, durationMs / 1000);
-              for (const set of tracker.forMetastore(metastore)) recordQueueSet(instruments, set, snapshot, config, clock.now());
+              for (const set of tracker.forMetastore(metastore)) recordWorkerSet(instruments, set, snapshot, config, clock.now());
             },
             readFailed: (metastore, durationMs, code) => {
               instruments.pollDurationSeconds.observe({ metastore, outcome: 'error' }, durationMs / 1000);
@@ -217,10 +217,10 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
         instruments.snapshotFresh.set({ metastore: metastore.name }, metastore.fresh ? 1 : 0);
       }
       for (const expired of tracker.prune(clock.now())) {
-        const labels = { metastore: expired.spec.metastore, queue_set: expired.metricName };
-        instruments.queueSetDesiredWorkers.remove(labels);
-        for (const state of ['queued', 'running']) instruments.queueSetTasks.remove({ ...labels, state });
-        for (const bound of ['min', 'max']) instruments.queueSetClamped.remove({ ...labels, bound });
+        const labels = { metastore: expired.spec.metastore, worker_set: expired.metricName };
+        instruments.workerSetDesiredWorkers.remove(labels);
+        for (const state of ['queued', 'running']) instruments.workerSetTasks.remove({ ...labels, state });
+        for (const bound of ['min', 'max']) instruments.workerSetClamped.remove({ ...labels, bound });
       }
     };
 
@@ -257,11 +257,11 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
         completed: (method, code, durationMs) => {
           rpcInstruments(method, code).record(durationMs);
         },
-        queueSetSeen: (spec, metricName) => {
+        workerSetSeen: (spec, metricName) => {
           if (!tracker.seen(spec, metricName, clock.now())) return;
-          logger.info({ metastore: spec.metastore, queueSet: metricName, queues: spec.queues }, 'new worker set');
+          logger.info({ metastore: spec.metastore, workerSet: metricName, queues: spec.queues }, 'new worker set');
           const snapshot = hub.latest(spec.metastore);
-          if (snapshot !== undefined) recordQueueSet(instruments, { metricName, spec }, snapshot, config, clock.now());
+          if (snapshot !== undefined) recordWorkerSet(instruments, { metricName, spec }, snapshot, config, clock.now());
         },
         streamsChanged: (open) => instruments.openStreams.set(open),
         pushed: (metastore) => instruments.pushEventsTotal.inc({ metastore }),

@@ -39,7 +39,7 @@ export interface ExecutorFilter {
 }
 
 /** One Celery worker set as a ScaledObject trigger describes it. */
-export interface QueueSetSpec {
+export interface WorkerSetSpec {
   readonly metastore: string;
   /** Sorted and de-duplicated, so the same set always yields the same metric name. */
   readonly queues: readonly string[];
@@ -52,7 +52,7 @@ export interface QueueSetSpec {
 }
 
 export interface ParsedMetadata {
-  readonly spec: QueueSetSpec;
+  readonly spec: WorkerSetSpec;
   /** Keys we did not recognise, minus KEDA's own; a typo such as `workerconcurrency` shows here. */
   readonly unknownKeys: readonly string[];
 }

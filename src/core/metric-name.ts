@@ -1,4 +1,4 @@
-import type { QueueSetSpec } from './metadata.js';
+import type { WorkerSetSpec } from './metadata.js';
 import { DEFAULT_METASTORE } from './metadata.js';
 
 // KEDA prefixes `s<index>-`; staying well under 63 characters keeps the HPA name readable
@@ -24,7 +24,7 @@ function slug(text: string): string {
 }
 
 /** The identity of what is counted: the parts of a spec that change which rows match. */
-export function queueSetKey(spec: QueueSetSpec): string {
+export function workerSetKey(spec: WorkerSetSpec): string {
   const filter = spec.executorFilter;
   const executors = filter === null ? null : { includeDefault: filter.includeDefault, names: filter.names };
   return JSON.stringify([spec.metastore, spec.queues, executors]);
@@ -35,10 +35,10 @@ export function queueSetKey(spec: QueueSetSpec): string {
  * the HPA path, and stable: it depends on what is counted, not on concurrency or bounds, so
  * changing those never renames the HPA metric. The hash keeps names distinct after slugging.
  */
-export function metricNameFor(spec: QueueSetSpec): string {
+export function metricNameFor(spec: WorkerSetSpec): string {
   const parts = spec.metastore === DEFAULT_METASTORE ? [...spec.queues] : [spec.metastore, ...spec.queues];
   const readable = slug(parts.join('-')).slice(0, MAX_SLUG).replace(/-+$/, '');
-  const hash = fnv1a32(queueSetKey(spec));
+  const hash = fnv1a32(workerSetKey(spec));
   return readable.length > 0 ? `airflow-celery-${readable}-${hash}` : `airflow-celery-${hash}`;
 }
 

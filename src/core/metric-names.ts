@@ -2,9 +2,9 @@
 export const PROM_PREFIX = 'airflow_keda_scaler_';
 
 export const PromMetric = {
-  queueSetTasks: `${PROM_PREFIX}queue_set_tasks`,
-  queueSetDesiredWorkers: `${PROM_PREFIX}queue_set_desired_workers`,
-  queueSetClamped: `${PROM_PREFIX}queue_set_clamped`,
+  workerSetTasks: `${PROM_PREFIX}worker_set_tasks`,
+  workerSetDesiredWorkers: `${PROM_PREFIX}worker_set_desired_workers`,
+  workerSetClamped: `${PROM_PREFIX}worker_set_clamped`,
   snapshotAgeSeconds: `${PROM_PREFIX}snapshot_age_seconds`,
   snapshotFresh: `${PROM_PREFIX}snapshot_fresh`,
   pollDurationSeconds: `${PROM_PREFIX}poll_duration_seconds`,

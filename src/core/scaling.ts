@@ -1,4 +1,4 @@
-import type { QueueSetSpec } from './metadata.js';
+import type { WorkerSetSpec } from './metadata.js';
 import type { TaskCounts } from './snapshot.js';
 
 export type Bound = 'min' | 'max' | null;
@@ -21,7 +21,7 @@ export interface ScalingDecision {
  * Running tasks count because KEDA drops straight to zero once the trigger is inactive for
  * `cooldownPeriod`, which would kill them.
  */
-export function decide(counts: TaskCounts, spec: QueueSetSpec): ScalingDecision {
+export function decide(counts: TaskCounts, spec: WorkerSetSpec): ScalingDecision {
   const total = counts.queued + counts.running;
   const needed = Math.ceil(total / spec.workerConcurrency);
   let desired = needed;

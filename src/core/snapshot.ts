@@ -1,5 +1,5 @@
 import { ErrorCode, ScalerError } from './errors.js';
-import type { ExecutorFilter, QueueSetSpec } from './metadata.js';
+import type { ExecutorFilter, WorkerSetSpec } from './metadata.js';
 import { MetadataKey } from './metadata.js';
 
 /** The `task_instance` states that hold or wait for a Celery worker slot. */
@@ -40,7 +40,7 @@ function executorMatches(filter: ExecutorFilter, executor: string | null): boole
 }
 
 /** Queued and running task instances of one worker set, from a snapshot. */
-export function countTasks(snapshot: Snapshot, spec: QueueSetSpec): TaskCounts {
+export function countTasks(snapshot: Snapshot, spec: WorkerSetSpec): TaskCounts {
   const filter = spec.executorFilter;
   if (filter !== null && !snapshot.hasExecutorColumn) {
     throw new ScalerError(
@@ -58,7 +58,7 @@ export function countTasks(snapshot: Snapshot, spec: QueueSetSpec): TaskCounts {
   return { queued, running };
 }
 
-function* rowsOf(snapshot: Snapshot, spec: QueueSetSpec): Generator<TaskCountRow> {
+function* rowsOf(snapshot: Snapshot, spec: WorkerSetSpec): Generator<TaskCountRow> {
   const queues = new Set(spec.queues);
   const filter = spec.executorFilter;
   for (const row of snapshot.rows) {
@@ -79,7 +79,7 @@ export function podNameOf(hostname: string): string {
 }
 
 /** Running task instances of one worker set per worker pod. Rows without a hostname are left out. */
-export function runningByWorker(snapshot: Snapshot, spec: QueueSetSpec): Map<string, number> {
+export function runningByWorker(snapshot: Snapshot, spec: WorkerSetSpec): Map<string, number> {
   const byPod = new Map<string, number>();
   for (const row of rowsOf(snapshot, spec)) {
     if (row.state !== 'running' || row.hostname === undefined || row.hostname === null || row.hostname === '') continue;

@@ -1,10 +1,10 @@
 import { isScalerError } from '../core/errors.js';
-import type { QueueSetSpec } from '../core/metadata.js';
+import type { WorkerSetSpec } from '../core/metadata.js';
 import { parseScalerMetadata } from '../core/metadata.js';
 import { metricNameFor } from '../core/metric-name.js';
 
-export interface ResolvedQueueSet {
-  readonly spec: QueueSetSpec;
+export interface ResolvedWorkerSet {
+  readonly spec: WorkerSetSpec;
   readonly metricName: string;
   readonly unknownKeys: readonly string[];
 }
@@ -15,14 +15,14 @@ export interface ResolvedQueueSet {
  * Invalid metadata is cached as its error, so a misconfigured trigger costs no more.
  */
 export class MetadataCache {
-  private readonly entries = new Map<string, ResolvedQueueSet | Error>();
+  private readonly entries = new Map<string, ResolvedWorkerSet | Error>();
 
   constructor(
     private readonly knownMetastores: ReadonlySet<string>,
     private readonly capacity = 4_096,
   ) {}
 
-  resolve(metadata: Readonly<Record<string, string>>): ResolvedQueueSet {
+  resolve(metadata: Readonly<Record<string, string>>): ResolvedWorkerSet {
     // Go's protobuf encoder does not order map entries, so the key must.
     const key = Object.keys(metadata)
       .sort()
@@ -39,7 +39,7 @@ export class MetadataCache {
     return entry;
   }
 
-  private parse(metadata: Readonly<Record<string, string>>): ResolvedQueueSet | Error {
+  private parse(metadata: Readonly<Record<string, string>>): ResolvedWorkerSet | Error {
     try {
       const parsed = parseScalerMetadata(metadata, this.knownMetastores);
       return { spec: parsed.spec, metricName: metricNameFor(parsed.spec), unknownKeys: parsed.unknownKeys };

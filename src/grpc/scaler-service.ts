@@ -6,8 +6,8 @@ import type {
 } from '@grpc/grpc-js';
 
 import { ErrorCode, ScalerError, isScalerError } from '../core/errors.js';
-import { evaluateQueueSet } from '../core/evaluate.js';
-import type { QueueSetSpec } from '../core/metadata.js';
+import { evaluateWorkerSet } from '../core/evaluate.js';
+import type { WorkerSetSpec } from '../core/metadata.js';
 import { metricNameMatches } from '../core/metric-name.js';
 import type { Clock, Logger, SnapshotSource } from '../core/ports.js';
 import { shouldPush } from '../core/scaling.js';
@@ -18,7 +18,7 @@ import type {
   IsActiveResponse,
   ScaledObjectRef,
 } from './messages.js';
-import type { ResolvedQueueSet } from './metadata-cache.js';
+import type { ResolvedWorkerSet } from './metadata-cache.js';
 import { MetadataCache } from './metadata-cache.js';
 import { statusName, toGrpcError } from './status.js';
 import type { StreamRegistry } from './stream-registry.js';
@@ -26,7 +26,7 @@ import type { StreamRegistry } from './stream-registry.js';
 /** What the handlers report; main wires it to Prometheus. */
 export interface RpcObserver {
   completed(method: string, code: string, durationMs: number): void;
-  queueSetSeen(spec: QueueSetSpec, metricName: string): void;
+  workerSetSeen(spec: WorkerSetSpec, metricName: string): void;
   streamsChanged(open: number): void;
   pushed(metastore: string): void;
 }
@@ -46,7 +46,7 @@ export interface ScalerServiceDeps {
    * until they are idle); absent means the formula. `namespace` is the ScaledObject's ('' when
    * KEDA sent no reference).
    */
-  readonly reportedWorkers?: (namespace: string, metricName: string, spec: QueueSetSpec, desired: number) => number;
+  readonly reportedWorkers?: (namespace: string, metricName: string, spec: WorkerSetSpec, desired: number) => number;
 }
 
 // The HPA sums every value; and 1 is the target, so desired workers is the metric itself.
@@ -65,19 +65,19 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
   const warnedKeys = new Set<string>();
   const metadataCache = new MetadataCache(deps.knownMetastores);
 
-  const resolve = (ref: ScaledObjectRef | null): ResolvedQueueSet => {
+  const resolve = (ref: ScaledObjectRef | null): ResolvedWorkerSet => {
     const resolved = metadataCache.resolve(ref?.scalerMetadata ?? {});
     for (const key of resolved.unknownKeys) {
       if (warnedKeys.has(key)) continue;
       warnedKeys.add(key);
       logger.warn({ key, ...describeCaller(ref) }, 'ignoring unknown scalerMetadata key (a typo?)');
     }
-    observer.queueSetSeen(resolved.spec, resolved.metricName);
+    observer.workerSetSeen(resolved.spec, resolved.metricName);
     return resolved;
   };
 
-  const decisionFor = (spec: QueueSetSpec) =>
-    evaluateQueueSet(spec, snapshots.latest(spec.metastore), clock.now(), deps.staleAfterMs);
+  const decisionFor = (spec: WorkerSetSpec) =>
+    evaluateWorkerSet(spec, snapshots.latest(spec.metastore), clock.now(), deps.staleAfterMs);
 
   function unary<Req, Res>(
     method: string,
@@ -101,7 +101,7 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
     };
   }
 
-  const specResponse = (resolved: ResolvedQueueSet): GetMetricSpecResponse => ({
+  const specResponse = (resolved: ResolvedWorkerSet): GetMetricSpecResponse => ({
     metricSpecs: [{ metricName: resolved.metricName, targetSize: TARGET_SIZE, targetSizeFloat: TARGET_SIZE }],
   });
 
@@ -157,7 +157,7 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
       fail(new ScalerError(ErrorCode.ShuttingDown, 'the scaler is shutting down; reconnect to another replica'));
       return;
     }
-    let spec: QueueSetSpec;
+    let spec: WorkerSetSpec;
     try {
       spec = resolve(call.request).spec;
     } catch (err) {
@@ -202,7 +202,7 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
       emitError(call, 'StreamMetricSpec', new ScalerError(ErrorCode.ShuttingDown, 'the scaler is shutting down'));
       return;
     }
-    let resolved: ResolvedQueueSet;
+    let resolved: ResolvedWorkerSet;
     try {
       resolved = resolve(call.request);
     } catch (err) {

@@ -1,9 +1,9 @@
 import { ErrorCode, coerceError, isScalerError } from '../core/errors.js';
-import { evaluateQueueSet } from '../core/evaluate.js';
+import { evaluateWorkerSet } from '../core/evaluate.js';
 import type { Clock, ControlReply, Logger, PodDirectory, WorkerControl, WorkerPod } from '../core/ports.js';
 import type { DrainState, ScaleInPlan, WorkerCounts } from '../core/scale-in-plan.js';
 import { planScaleIn, reportedReplicas } from '../core/scale-in-plan.js';
-import type { QueueSetSpec } from '../core/metadata.js';
+import type { WorkerSetSpec } from '../core/metadata.js';
 import type { ScaleInTarget } from '../core/scale-in-target.js';
 import { scaleInTargetKey } from '../core/scale-in-target.js';
 import type { Snapshot } from '../core/snapshot.js';
@@ -104,7 +104,7 @@ export class ScaleInController {
    * Kubernetes API, for scaleIn=off, before a set's first plan, after an RBAC refusal, or after
    * planTtlMs without a plan.
    */
-  reportFor(namespace: string, metricName: string, spec: QueueSetSpec, desired: number): number {
+  reportFor(namespace: string, metricName: string, spec: WorkerSetSpec, desired: number): number {
     if (this.options.pods === null || spec.scaleIn.policy === 'off' || namespace === '' || this.stopped) return desired;
     const nowMs = this.options.clock.now();
     const key = scaleInTargetKey(namespace, metricName, spec);
@@ -195,7 +195,7 @@ export class ScaleInController {
     const { spec, namespace } = state.target;
     let desired: number;
     try {
-      desired = evaluateQueueSet(spec, snapshot, clock.now(), this.options.staleAfterMs).desired;
+      desired = evaluateWorkerSet(spec, snapshot, clock.now(), this.options.staleAfterMs).desired;
     } catch {
       return; // the RPCs report this error themselves
     }

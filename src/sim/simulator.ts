@@ -1,4 +1,4 @@
-import type { QueueSetSpec } from '../core/metadata.js';
+import type { WorkerSetSpec } from '../core/metadata.js';
 import type { WorkerPod } from '../core/ports.js';
 import { decide, shouldPush } from '../core/scaling.js';
 import { DEFAULT_WORKER_POD_SELECTOR } from '../core/scale-in-spec.js';
@@ -140,7 +140,7 @@ export function runSimulation(workload: Workload, config: SimConfig, options: Ru
 
 class Simulation {
   private readonly conc: number;
-  private readonly spec: QueueSetSpec;
+  private readonly spec: WorkerSetSpec;
   private readonly served: Uint8Array;
   private readonly events = new EventQueue(4096);
   private readonly waiting = new IntFifo(4096);

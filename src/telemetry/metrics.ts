@@ -5,9 +5,9 @@ import { PromMetric } from '../core/metric-names.js';
 /** Every instrument the service records, on a registry of our own (never prom-client's global). */
 export interface Instruments {
   readonly registry: Registry;
-  readonly queueSetTasks: Gauge<'metastore' | 'queue_set' | 'state'>;
-  readonly queueSetDesiredWorkers: Gauge<'metastore' | 'queue_set'>;
-  readonly queueSetClamped: Gauge<'metastore' | 'queue_set' | 'bound'>;
+  readonly workerSetTasks: Gauge<'metastore' | 'worker_set' | 'state'>;
+  readonly workerSetDesiredWorkers: Gauge<'metastore' | 'worker_set'>;
+  readonly workerSetClamped: Gauge<'metastore' | 'worker_set' | 'bound'>;
   readonly snapshotAgeSeconds: Gauge<'metastore'>;
   readonly snapshotFresh: Gauge<'metastore'>;
   readonly pollDurationSeconds: Histogram<'metastore' | 'outcome'>;
@@ -16,8 +16,8 @@ export interface Instruments {
   readonly grpcRequestDurationSeconds: Histogram<'method'>;
   readonly openStreams: Gauge;
   readonly pushEventsTotal: Counter<'metastore'>;
-  readonly scaleInWorkers: Gauge<'namespace' | 'queue_set' | 'state'>;
-  readonly scaleInReportedWorkers: Gauge<'namespace' | 'queue_set'>;
+  readonly scaleInWorkers: Gauge<'namespace' | 'worker_set' | 'state'>;
+  readonly scaleInReportedWorkers: Gauge<'namespace' | 'worker_set'>;
   readonly scaleInDrainsTotal: Counter;
   readonly scaleInRestoresTotal: Counter;
   readonly scaleInPatchesTotal: Counter<'outcome'>;
@@ -40,22 +40,22 @@ export function createInstruments(): Instruments {
   const registers = [registry];
   return {
     registry,
-    queueSetTasks: new Gauge({
-      name: PromMetric.queueSetTasks,
+    workerSetTasks: new Gauge({
+      name: PromMetric.workerSetTasks,
       help: 'Task instances counted for a worker set in the latest snapshot, by state (queued, running).',
-      labelNames: ['metastore', 'queue_set', 'state'],
+      labelNames: ['metastore', 'worker_set', 'state'],
       registers,
     }),
-    queueSetDesiredWorkers: new Gauge({
-      name: PromMetric.queueSetDesiredWorkers,
+    workerSetDesiredWorkers: new Gauge({
+      name: PromMetric.workerSetDesiredWorkers,
       help: 'Desired Celery workers reported to KEDA for a worker set.',
-      labelNames: ['metastore', 'queue_set'],
+      labelNames: ['metastore', 'worker_set'],
       registers,
     }),
-    queueSetClamped: new Gauge({
-      name: PromMetric.queueSetClamped,
+    workerSetClamped: new Gauge({
+      name: PromMetric.workerSetClamped,
       help: '1 when minReplicaCount or maxReplicaCount changed the desired worker count, else 0.',
-      labelNames: ['metastore', 'queue_set', 'bound'],
+      labelNames: ['metastore', 'worker_set', 'bound'],
       registers,
     }),
     snapshotAgeSeconds: new Gauge({
@@ -110,13 +110,13 @@ export function createInstruments(): Instruments {
     scaleInWorkers: new Gauge({
       name: PromMetric.scaleInWorkers,
       help: 'Worker pods of a worker set by state: busy (running tasks), idle, draining (told to stop consuming).',
-      labelNames: ['namespace', 'queue_set', 'state'],
+      labelNames: ['namespace', 'worker_set', 'state'],
       registers,
     }),
     scaleInReportedWorkers: new Gauge({
       name: PromMetric.scaleInReportedWorkers,
       help: 'Workers the scale-in plan lets KEDA report: the formula plus surplus workers still busy or draining.',
-      labelNames: ['namespace', 'queue_set'],
+      labelNames: ['namespace', 'worker_set'],
       registers,
     }),
     scaleInDrainsTotal: new Counter({

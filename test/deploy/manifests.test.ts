@@ -555,7 +555,7 @@ describe('the monitoring overlay', () => {
     const byName = Object.fromEntries(alerts.map((a): [string, string] => [a.alert ?? a.record ?? '', String(a.expr)]));
     expect(byName['AirflowKedaScalerSnapshotStale']).toContain(`${PromMetric.snapshotFresh} == 0`);
     expect(byName['AirflowKedaScalerPollErrors']).toContain(PromMetric.pollErrorsTotal);
-    expect(byName['AirflowKedaScalerPinnedAtMax']).toContain(`${PromMetric.queueSetClamped}{bound="max"}`);
+    expect(byName['AirflowKedaScalerPinnedAtMax']).toContain(`${PromMetric.workerSetClamped}{bound="max"}`);
     expect(byName['AirflowKedaScalerScaleInDegraded']).toContain(`${PromMetric.scaleInCapability}) == 0`);
     const exported = new Set<string>(Object.values(PromMetric));
     for (const expr of Object.values(byName)) {

@@ -131,7 +131,7 @@ describe('airflow-keda-scaler demo (what npm start runs)', () => {
       await eventually(async () => {
         const body = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
         const ready = metric(body, /airflow_keda_scaler_demo_worker_pods\{state="ready"\} (\d+)/);
-        const running = metric(body, /airflow_keda_scaler_queue_set_tasks\{[^}]*state="running"\} (\d+)/);
+        const running = metric(body, /airflow_keda_scaler_worker_set_tasks\{[^}]*state="running"\} (\d+)/);
         return ready > 0 && running > 0 ? true : undefined;
       }, 30_000, 250);
       expect(cli.stderr()).toMatch(/workers: \d+ wanted, \d+ ready/);

@@ -238,7 +238,7 @@ describe('ExternalScaler over gRPC, metastore through PgBouncer', () => {
     expect(await client.healthCheck('liveness')).toBe('SERVING');
   });
 
-  it('exposes per-queue-set, snapshot, poll and gRPC metrics that pass promtool check metrics', async () => {
+  it('exposes per-worker-set, snapshot, poll and gRPC metrics that pass promtool check metrics', async () => {
     await db.insert([{ state: 'queued' }, { state: 'running' }, { state: 'running' }]);
     await client.getMetrics({ queues: 'default', workerConcurrency: '2', maxReplicaCount: '1' }, '');
     await nextSnapshot();
@@ -246,10 +246,10 @@ describe('ExternalScaler over gRPC, metastore through PgBouncer', () => {
     expect(response.status).toBe(200);
     const body = await response.text();
     const set = metricNameFor(parseScalerMetadata({ queues: 'default' }, new Set(['default'])).spec);
-    expect(body).toContain(`airflow_keda_scaler_queue_set_tasks{metastore="default",queue_set="${set}",state="queued"} 1`);
-    expect(body).toContain(`airflow_keda_scaler_queue_set_tasks{metastore="default",queue_set="${set}",state="running"} 2`);
-    expect(body).toContain(`airflow_keda_scaler_queue_set_desired_workers{metastore="default",queue_set="${set}"} 1`);
-    expect(body).toContain(`airflow_keda_scaler_queue_set_clamped{metastore="default",queue_set="${set}",bound="max"} 1`);
+    expect(body).toContain(`airflow_keda_scaler_worker_set_tasks{metastore="default",worker_set="${set}",state="queued"} 1`);
+    expect(body).toContain(`airflow_keda_scaler_worker_set_tasks{metastore="default",worker_set="${set}",state="running"} 2`);
+    expect(body).toContain(`airflow_keda_scaler_worker_set_desired_workers{metastore="default",worker_set="${set}"} 1`);
+    expect(body).toContain(`airflow_keda_scaler_worker_set_clamped{metastore="default",worker_set="${set}",bound="max"} 1`);
     expect(body).toMatch(/airflow_keda_scaler_snapshot_fresh\{metastore="default"\} 1/);
     expect(body).toMatch(/airflow_keda_scaler_poll_duration_seconds_count\{metastore="default",outcome="success"\} [1-9]/);
     expect(body).toMatch(/airflow_keda_scaler_grpc_requests_total\{method="GetMetrics",code="OK"\} [1-9]/);

@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 
 import type { ExecutorFilter } from '../../../src/core/metadata.js';
 import { parseScalerMetadata } from '../../../src/core/metadata.js';
-import { metricNameFor, metricNameMatches, queueSetKey } from '../../../src/core/metric-name.js';
-import { queueSetSpec } from '../../support/queue-set-spec.js';
+import { metricNameFor, metricNameMatches, workerSetKey } from '../../../src/core/metric-name.js';
+import { workerSetSpec } from '../../support/worker-set-spec.js';
 
 const VALID_NAME = /^[a-z0-9-]+$/;
 
-const spec = queueSetSpec;
+const spec = workerSetSpec;
 
 /** Any string at all, including astral-plane characters, lone surrogates, punctuation and whitespace. */
 const anyQueueName = fc.oneof(
@@ -118,7 +118,7 @@ describe('metricNameFor', () => {
     );
   });
 
-  it('differs for different queue sets', () => {
+  it('differs for different worker sets', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(parsedQueueName, { minLength: 1, maxLength: 4 }),
@@ -133,7 +133,7 @@ describe('metricNameFor', () => {
     );
   });
 
-  it('differs for queue sets whose readable parts slug identically', () => {
+  it('differs for worker sets whose readable parts slug identically', () => {
     const names = [['a-b'], ['a', 'b'], ['A-B'], ['a_b'], ['a.b'], ['a b']].map((queues) =>
       metricNameFor(spec({ queues })),
     );
@@ -160,24 +160,24 @@ describe('metricNameFor', () => {
     ];
     const names = filters.map((executorFilter) => metricNameFor(spec({ executorFilter })));
     expect(new Set(names).size).toBe(filters.length);
-    const keys = filters.map((executorFilter) => queueSetKey(spec({ executorFilter })));
+    const keys = filters.map((executorFilter) => workerSetKey(spec({ executorFilter })));
     expect(new Set(keys).size).toBe(filters.length);
   });
 });
 
-describe('queueSetKey', () => {
+describe('workerSetKey', () => {
   it('ignores concurrency and bounds', () => {
-    expect(queueSetKey(spec({ workerConcurrency: 1, minReplicaCount: 2, maxReplicaCount: 3 }))).toBe(queueSetKey(spec()));
+    expect(workerSetKey(spec({ workerConcurrency: 1, minReplicaCount: 2, maxReplicaCount: 3 }))).toBe(workerSetKey(spec()));
   });
 
   it('distinguishes executor filters whose names could spell the default flag', () => {
     const withDefault = spec({ executorFilter: { names: ['X'], includeDefault: true } });
     const literal = spec({ executorFilter: { names: ['default+X'], includeDefault: false } });
-    expect(queueSetKey(withDefault)).not.toBe(queueSetKey(literal));
+    expect(workerSetKey(withDefault)).not.toBe(workerSetKey(literal));
   });
 
   it('distinguishes queue lists that would join to the same text', () => {
-    expect(queueSetKey(spec({ queues: ['a,b'] }))).not.toBe(queueSetKey(spec({ queues: ['a', 'b'] })));
+    expect(workerSetKey(spec({ queues: ['a,b'] }))).not.toBe(workerSetKey(spec({ queues: ['a', 'b'] })));
   });
 });
 

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { decide, shouldPush } from '../../../src/core/scaling.js';
-import { queueSetSpec } from '../../support/queue-set-spec.js';
+import { workerSetSpec } from '../../support/worker-set-spec.js';
 
-const spec = queueSetSpec;
+const spec = workerSetSpec;
 
 describe('decide', () => {
   it('wants zero workers and is inactive when nothing is queued or running', () => {

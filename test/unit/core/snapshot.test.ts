@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
 import { ErrorCode, ScalerError } from '../../../src/core/errors.js';
-import type { ExecutorFilter, QueueSetSpec } from '../../../src/core/metadata.js';
+import type { ExecutorFilter, WorkerSetSpec } from '../../../src/core/metadata.js';
 import { COUNTED_STATES, countTasks, freshness, podNameOf, requireFreshSnapshot, runningByWorker } from '../../../src/core/snapshot.js';
 import type { Snapshot, TaskCountRow } from '../../../src/core/snapshot.js';
 
-function spec(queues: string[], executorFilter: ExecutorFilter | null = null): QueueSetSpec {
+function spec(queues: string[], executorFilter: ExecutorFilter | null = null): WorkerSetSpec {
   return {
     metastore: 'default',
     queues,

@@ -5,7 +5,7 @@ import type { ControlReply, PodDirectory, WorkerControl, WorkerPod } from '../..
 import type { Snapshot, TaskCountRow } from '../../../src/core/snapshot.js';
 import type { ScaleInObserver } from '../../../src/poller/scale-in-controller.js';
 import { ScaleInController } from '../../../src/poller/scale-in-controller.js';
-import { queueSetSpec } from '../../support/queue-set-spec.js';
+import { workerSetSpec } from '../../support/worker-set-spec.js';
 import { quietLogger } from '../../support/quiet-logger.js';
 
 // The ports here are ours (the Kubernetes API and the broker are tested for real in
@@ -83,7 +83,7 @@ function setup(options: { pods: WorkerPod[]; broker?: MemoryBroker; patchesPerSe
     resendAfterMs: 10_000,
     brokerGraceMs: 30_000,
   });
-  const spec = queueSetSpec({ workerConcurrency: 4 });
+  const spec = workerSetSpec({ workerConcurrency: 4 });
   // KEDA's first GetMetrics makes the set known (no snapshot yet, so the formula).
   controller.reportFor('airflow', 'm', spec, 0);
   /** One tick: a snapshot with these running tasks per pod, taken now, then planned. */

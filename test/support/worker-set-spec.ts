@@ -1,7 +1,7 @@
-import type { QueueSetSpec } from '../../src/core/metadata.js';
+import type { WorkerSetSpec } from '../../src/core/metadata.js';
 
 /** A worker set with the documented metadata defaults, overridden where a test needs. */
-export function queueSetSpec(overrides: Partial<QueueSetSpec> = {}): QueueSetSpec {
+export function workerSetSpec(overrides: Partial<WorkerSetSpec> = {}): WorkerSetSpec {
   return {
     metastore: 'default',
     queues: ['default'],
