@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const ADAPTERS = ['celery', 'config', 'demo', 'grpc', 'http', 'kubernetes', 'metastore', 'poller', 'sim', 'telemetry'];
 const COMPOSITION_ROOTS = ['main', 'cli'];
 // live/ wires the simulator, the demo metastore and a gRPC client together: composition, not an adapter.
-const COMPOSITION_DIRS = ['live'];
+const COMPOSITION_DIRS = ['live', 'commands'];
 
 /** Everything under src/ except `allowed`, as relative import patterns from one level down. */
 function foreignModules(allowed) {
