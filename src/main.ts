@@ -1,20 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 
+import { createRedisWorkerControl } from './celery/redis-worker-control.js';
 import type { ScalerConfig } from './core/config.js';
-import { redactUrl } from './core/metastore-url.js';
-import { evaluateWorkerSet } from './core/evaluate.js';
+import { ErrorCode, ScalerError, coerceError } from './core/errors.js';
 import type { HealthReport } from './core/health.js';
-import { evaluateHealth } from './core/health.js';
-import type { WorkerSetSpec } from './core/metadata.js';
+import { evaluateHealth, nextFreshnessChangeMs } from './core/health.js';
 import type { Clock, Logger, PodDirectory, TaskCountReader, WorkerControl } from './core/ports.js';
-import { WorkerSetTracker } from './core/worker-set-tracker.js';
-import type { Snapshot } from './core/snapshot.js';
+import { WorkerSetRegistry } from './core/worker-set-registry.js';
 import type { GrpcServer } from './grpc/server.js';
 import { HealthService, buildGrpcServer } from './grpc/server.js';
 import { createScalerService } from './grpc/scaler-service.js';
 import { StreamRegistry } from './grpc/stream-registry.js';
 import { buildHttpApp } from './http/app.js';
-import { createRedisWorkerControl } from './celery/redis-worker-control.js';
 import { createPodDirectory } from './kubernetes/pod-directory.js';
 import { PgTaskCountReader } from './metastore/task-count-reader.js';
 import { MetastorePoller } from './poller/metastore-poller.js';
@@ -22,6 +19,8 @@ import { ScaleInController } from './poller/scale-in-controller.js';
 import { SnapshotHub } from './poller/snapshot-hub.js';
 import type { Instruments } from './telemetry/metrics.js';
 import { createInstruments } from './telemetry/metrics.js';
+import type { ObserverContext } from './telemetry/observers.js';
+import { pollObserver, refreshGauges, rpcObserver, scaleInObserver } from './telemetry/observers.js';
 
 export interface ServiceOptions {
   readonly logger: Logger;
@@ -33,32 +32,20 @@ export interface RunningService {
   readonly grpcPort: number;
   readonly httpPort: number;
   readonly instruments: Instruments;
+  /** The readiness and liveness that /readyz, /healthz and gRPC health all report. */
   health(): HealthReport;
   /** Closes everything this service opened, in reverse order. Safe to call twice. */
   close(): Promise<void>;
 }
 
 const systemClock: Clock = { now: () => Date.now() };
-// Per-set gauges disappear after this long without a KEDA request for that set.
-const QUEUE_SET_TTL_MS = 15 * 60_000;
+// Per-set series and plans disappear after this long without a KEDA request for that set.
+const WORKER_SET_TTL_MS = 15 * 60_000;
+/** Liveness and the throttled warnings are looked at this often; readiness also at its exact deadline. */
+const HEALTH_REFRESH_MS = 1_000;
 
 function wedgedAfterMs(config: ScalerConfig): number {
   return Math.max(10 * config.poll.intervalMs, 3 * config.poll.queryTimeoutMs, config.poll.maxBackoffMs * 2, 30_000);
-}
-
-function recordWorkerSet(instruments: Instruments, set: { metricName: string; spec: WorkerSetSpec }, snapshot: Snapshot, config: ScalerConfig, nowMs: number): void {
-  const labels = { metastore: set.spec.metastore, worker_set: set.metricName };
-  try {
-    const decision = evaluateWorkerSet(set.spec, snapshot, nowMs, config.poll.staleAfterMs);
-    instruments.workerSetTasks.set({ ...labels, state: 'queued' }, decision.queued);
-    instruments.workerSetTasks.set({ ...labels, state: 'running' }, decision.running);
-    instruments.workerSetDesiredWorkers.set(labels, decision.desired);
-    instruments.workerSetClamped.set({ ...labels, bound: 'min' }, decision.clampedBy === 'min' ? 1 : 0);
-    instruments.workerSetClamped.set({ ...labels, bound: 'max' }, decision.clampedBy === 'max' ? 1 : 0);
-  } catch {
-    // The RPCs report the error; a gauge holding the last good value is worse than none.
-    instruments.workerSetDesiredWorkers.remove(labels);
-  }
 }
 
 type Closer = { name: string; close: () => Promise<void> | void };
@@ -68,14 +55,7 @@ type Closer = { name: string; close: () => Promise<void> | void };
  * `scale_in_capability`, and scale-in falls back to what still helps: ranking without a broker,
  * the plain formula without the Kubernetes API.
  */
-async function startScaleIn(
-  config: ScalerConfig,
-  hub: SnapshotHub,
-  clock: Clock,
-  logger: Logger,
-  instruments: Instruments,
-  closers: Closer[],
-): Promise<ScaleInController> {
+async function startScaleIn(config: ScalerConfig, hub: SnapshotHub, clock: Clock, logger: Logger, instruments: Instruments, closers: Closer[]): Promise<ScaleInController> {
   const log = logger.child({ component: 'scale-in' });
   let pods: PodDirectory | null = null;
   if (config.scaleIn.kubernetes === null) {
@@ -86,24 +66,21 @@ async function startScaleIn(
       closers.push({ name: 'kubernetes client', close: () => directory.close() });
       pods = directory;
     } catch (err) {
-      log.warn({ err: String(err) }, 'scale-in ranking off: cannot use the Kubernetes API; reporting the plain formula');
+      log.warn({ err }, 'scale-in ranking off: cannot use the Kubernetes API; reporting the plain formula');
     }
   }
   let control: WorkerControl | null = null;
   const consequence = pods === null ? 'nothing to drain without the Kubernetes API' : 'surplus workers are ranked, not drained';
   if (config.scaleIn.broker === null) {
     // Outside a cluster (the demo, a laptop) neither capability is expected: no need to warn.
-    (pods === null ? log.info.bind(log) : log.warn.bind(log))(
-      {},
-      `scale-in draining off: no Celery broker configured (SCALER_BROKER_URL); ${consequence}`,
-    );
+    (pods === null ? log.info.bind(log) : log.warn.bind(log))({}, `scale-in draining off: no Celery broker configured (SCALER_BROKER_URL); ${consequence}`);
   } else {
     try {
       const broker = await createRedisWorkerControl({ url: config.scaleIn.broker.url, replyTimeoutMs: config.scaleIn.broker.replyTimeoutMs, logger: log });
       closers.push({ name: 'celery broker', close: () => broker.close() });
       control = broker;
     } catch (err) {
-      log.warn({ err: String(err) }, `scale-in draining off: cannot use the Celery broker; ${consequence}`);
+      log.warn({ err }, `scale-in draining off: cannot use the Celery broker; ${consequence}`);
     }
   }
   instruments.scaleInCapability.set({ capability: 'kubernetes' }, pods === null ? 0 : 1);
@@ -118,27 +95,20 @@ async function startScaleIn(
     staleAfterMs: config.poll.staleAfterMs,
     planTtlMs: Math.max(60_000, 10 * config.poll.staleAfterMs),
     patchesPerSecond: config.scaleIn.patchesPerSecond,
-    targetTtlMs: QUEUE_SET_TTL_MS,
-    observer: {
-      planned: (target, counts, reported) => {
-        const labels = { namespace: target.namespace, worker_set: target.metricName };
-        instruments.scaleInWorkers.set({ ...labels, state: 'busy' }, counts.busy);
-        instruments.scaleInWorkers.set({ ...labels, state: 'idle' }, counts.idle);
-        instruments.scaleInWorkers.set({ ...labels, state: 'draining' }, counts.draining);
-        instruments.scaleInReportedWorkers.set(labels, reported);
-      },
-      patched: (outcome) => instruments.scaleInPatchesTotal.inc({ outcome }),
-      drained: (count) => instruments.scaleInDrainsTotal.inc(count),
-      restored: (count) => instruments.scaleInRestoresTotal.inc(count),
-      failed: (step, code) => instruments.scaleInFailuresTotal.inc({ step, code }),
-      brokerAvailable: (available) => instruments.scaleInCapability.set({ capability: 'broker' }, available ? 1 : 0),
-      forgotten: (target) => {
-        const labels = { namespace: target.namespace, worker_set: target.metricName };
-        for (const state of ['busy', 'idle', 'draining']) instruments.scaleInWorkers.remove({ ...labels, state });
-        instruments.scaleInReportedWorkers.remove(labels);
-      },
-    },
+    targetTtlMs: WORKER_SET_TTL_MS,
+    observer: scaleInObserver(instruments),
   });
+}
+
+/** Turns a bind failure into an error that names the setting to change. */
+async function listen<T>(what: string, keys: string, address: string, bind: () => Promise<T>): Promise<T> {
+  try {
+    return await bind();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const reason = code === 'EADDRINUSE' ? 'the address is already in use' : coerceError(err).message.split('\n')[0];
+    throw new ScalerError(ErrorCode.ListenFailed, `cannot listen for ${what} on ${address} (${keys}): ${reason}`, { cause: err });
+  }
 }
 
 /**
@@ -160,7 +130,7 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
       try {
         await closer.close();
       } catch (err) {
-        logger.error({ step: closer.name, err: String(err) }, 'error while shutting down');
+        logger.error({ step: closer.name, err }, 'error while shutting down');
       }
     }
   };
@@ -171,10 +141,19 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
     );
     closers.push({ name: 'metastore pools', close: () => Promise.all(readers.map((r) => r.close())).then(() => undefined) });
     for (const metastore of config.metastores) {
-      logger.info({ metastore: metastore.name, target: redactUrl(metastore.url) }, 'metastore configured');
+      logger.info({ metastore: metastore.name, target: metastore.connection.display }, 'metastore configured');
     }
 
-    const tracker = new WorkerSetTracker(QUEUE_SET_TTL_MS);
+    const registry = new WorkerSetRegistry(WORKER_SET_TTL_MS, config.limits.maxWorkerSets);
+    const pollersByName = new Map<string, MetastorePoller>();
+    const context: ObserverContext = {
+      instruments,
+      registry,
+      clock,
+      logger,
+      staleAfterMs: config.poll.staleAfterMs,
+      latestSnapshot: (metastore) => pollersByName.get(metastore)?.latest,
+    };
     const pollers = readers.map(
       (reader) =>
         new MetastorePoller(reader, {
@@ -182,24 +161,16 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
           maxBackoffMs: config.poll.maxBackoffMs,
           clock,
           random: options.random ?? Math.random,
-          logger,
-          observer: {
-            readSucceeded: (metastore, durationMs, snapshot) => {
-              instruments.pollDurationSeconds.observe({ metastore, outcome: 'success' }, durationMs / 1000);
-              for (const set of tracker.forMetastore(metastore)) recordWorkerSet(instruments, set, snapshot, config, clock.now());
-            },
-            readFailed: (metastore, durationMs, code) => {
-              instruments.pollDurationSeconds.observe({ metastore, outcome: 'error' }, durationMs / 1000);
-              instruments.pollErrorsTotal.inc({ metastore, code });
-            },
-          },
+          logger: logger.child({ metastore: reader.metastore }),
+          observer: pollObserver(context),
         }),
     );
-    const hub = new SnapshotHub(pollers);
-    const scaleIn = await startScaleIn(config, hub, clock, logger, instruments, closers);
-    const unsubscribeScaleIn = hub.onSnapshot((snapshot) => scaleIn.onSnapshot(snapshot));
-    hub.start();
-    closers.push({ name: 'pollers', close: () => hub.stop() });
+    for (const poller of pollers) pollersByName.set(poller.metastore, poller);
+    const snapshots = new SnapshotHub(pollers);
+    const scaleIn = await startScaleIn(config, snapshots, clock, logger, instruments, closers);
+    const unsubscribeScaleIn = snapshots.onSnapshot((snapshot) => scaleIn.onSnapshot(snapshot));
+    snapshots.start();
+    closers.push({ name: 'pollers', close: () => snapshots.stop() });
     closers.push({
       name: 'scale-in',
       close: () => {
@@ -208,114 +179,81 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
       },
     });
 
-    const health = (): HealthReport =>
-      evaluateHealth(hub.statuses(), clock.now(), { staleAfterMs: config.poll.staleAfterMs, wedgedAfterMs: wedgedAfterMs(config) });
-
-    const refreshGauges = (): void => {
-      for (const metastore of health().metastores) {
-        instruments.snapshotAgeSeconds.set({ metastore: metastore.name }, metastore.snapshotAgeMs === null ? Infinity : metastore.snapshotAgeMs / 1000);
-        instruments.snapshotFresh.set({ metastore: metastore.name }, metastore.fresh ? 1 : 0);
-      }
-      for (const expired of tracker.prune(clock.now())) {
-        const labels = { metastore: expired.spec.metastore, worker_set: expired.metricName };
-        instruments.workerSetDesiredWorkers.remove(labels);
-        for (const state of ['queued', 'running']) instruments.workerSetTasks.remove({ ...labels, state });
-        for (const bound of ['min', 'max']) instruments.workerSetClamped.remove({ ...labels, bound });
-      }
-    };
-
-    // Bound label children: hashing label objects on every request costs more than the answer.
-    const boundRpc = new Map<string, { record: (durationMs: number) => void }>();
-    const rpcInstruments = (method: string, code: string) => {
-      const key = `${method} ${code}`;
-      let bound = boundRpc.get(key);
-      if (bound === undefined) {
-        const counter = instruments.grpcRequestsTotal.labels({ method, code });
-        const histogram = instruments.grpcRequestDurationSeconds.labels({ method });
-        bound = {
-          record: (durationMs) => {
-            counter.inc();
-            if (durationMs > 0) histogram.observe(durationMs / 1000);
-          },
-        };
-        boundRpc.set(key, bound);
-      }
-      return bound;
-    };
-
+    const rpc = rpcObserver(context);
     const streams = new StreamRegistry();
     const scalerService = createScalerService({
-      snapshots: hub,
-      knownMetastores: hub.metastores,
+      snapshots,
+      knownMetastores: snapshots.metastores,
       staleAfterMs: config.poll.staleAfterMs,
+      maxOpenStreams: config.limits.maxOpenStreams,
       clock,
       logger: logger.child({ component: 'grpc' }),
       streams,
       isShuttingDown: () => shuttingDown,
-      reportedWorkers: (namespace, metricName, spec, desired) => scaleIn.reportFor(namespace, metricName, spec, desired),
-      observer: {
-        completed: (method, code, durationMs) => {
-          rpcInstruments(method, code).record(durationMs);
-        },
-        workerSetSeen: (spec, metricName) => {
-          if (!tracker.seen(spec, metricName, clock.now())) return;
-          logger.info({ metastore: spec.metastore, workerSet: metricName, queues: spec.queues }, 'new worker set');
-          const snapshot = hub.latest(spec.metastore);
-          if (snapshot !== undefined) recordWorkerSet(instruments, { metricName, spec }, snapshot, config, clock.now());
-        },
-        streamsChanged: (open) => instruments.openStreams.set(open),
-        pushed: (metastore) => instruments.pushEventsTotal.inc({ metastore }),
-      },
+      reportedWorkers: (scaledObject, metricName, spec, desired) =>
+        registry.get(metricName) === undefined ? desired : scaleIn.reportFor(scaledObject.namespace, metricName, spec, desired),
+      observer: rpc,
     });
 
-    const grpc: GrpcServer = buildGrpcServer(config.grpc, scalerService);
+    // Readiness is computed in one place and read by /readyz, /healthz and gRPC health alike, so
+    // they change together: on every snapshot, at the instant a snapshot turns stale, and each second.
+    const limits = { staleAfterMs: config.poll.staleAfterMs, wedgedAfterMs: wedgedAfterMs(config) };
+    let report = evaluateHealth(snapshots.statuses(), clock.now(), limits);
+    const grpc: GrpcServer = buildGrpcServer(config.grpc, config.limits.maxOpenStreams, scalerService);
     const http: FastifyInstance = buildHttpApp({
-      health,
-      metrics: async () => {
-        refreshGauges();
-        return { contentType: instruments.registry.contentType, body: await instruments.registry.metrics() };
-      },
+      health: () => report,
+      metrics: async () => ({ contentType: instruments.registry.contentType, body: await instruments.registry.metrics() }),
     });
-
-    const updateHealth = (): void => {
-      const report = health();
+    let staleTimer: NodeJS.Timeout | undefined;
+    const refresh = (): void => {
+      report = evaluateHealth(snapshots.statuses(), clock.now(), limits);
       const ready = report.ready && !shuttingDown ? 'SERVING' : 'NOT_SERVING';
       grpc.health.setStatus(HealthService.overall, ready);
       grpc.health.setStatus(HealthService.readiness, ready);
       grpc.health.setStatus(HealthService.scaler, ready);
       grpc.health.setStatus(HealthService.liveness, report.live ? 'SERVING' : 'NOT_SERVING');
-      refreshGauges();
+      refreshGauges(context, report);
+      clearTimeout(staleTimer);
+      const untilStale = nextFreshnessChangeMs(snapshots.statuses(), clock.now(), config.poll.staleAfterMs);
+      if (untilStale !== undefined) {
+        staleTimer = setTimeout(refresh, untilStale);
+        staleTimer.unref();
+      }
     };
-    const unsubscribeHealth = hub.onSnapshot(updateHealth);
-    const healthTimer = setInterval(updateHealth, Math.min(1_000, config.poll.intervalMs));
+    const unsubscribeHealth = snapshots.onSnapshot(refresh);
+    const healthTimer = setInterval(() => {
+      refresh();
+      rpc.flush();
+    }, HEALTH_REFRESH_MS);
     healthTimer.unref();
     closers.push({
       name: 'health updates',
       close: () => {
         clearInterval(healthTimer);
+        clearTimeout(staleTimer);
         unsubscribeHealth();
       },
     });
+    refresh();
 
-    const grpcPort = await grpc.listen();
+    await listen('HTTP', 'http.host, http.port', `${config.http.host}:${config.http.port}`, () =>
+      http.listen({ host: config.http.host, port: config.http.port }),
+    );
+    closers.push({ name: 'http server', close: () => http.close() });
+    const address = http.server.address();
+    const httpPort = typeof address === 'object' && address !== null ? address.port : config.http.port;
+    const grpcPort = await listen('gRPC', 'grpc.host, grpc.port', `${config.grpc.host}:${config.grpc.port}`, () => grpc.listen());
     closers.push({
       name: 'grpc server',
       close: async () => {
-        updateHealth();
+        refresh();
         streams.endAll();
         await grpc.close(config.shutdownTimeoutMs / 2);
       },
     });
-    await http.listen({ host: config.http.host, port: config.http.port });
-    closers.push({ name: 'http server', close: () => http.close() });
-    const address = http.server.address();
-    const httpPort = typeof address === 'object' && address !== null ? address.port : config.http.port;
 
-    logger.info(
-      { grpcPort, httpPort, tls: config.grpc.tls === null ? 'off' : config.grpc.tls.clientCaFile === null ? 'tls' : 'mtls' },
-      'scaler listening',
-    );
-    return { grpcPort, httpPort, instruments, health, close };
+    logger.info({ grpcPort, httpPort, tls: config.grpc.tls === null ? 'off' : config.grpc.tls.clientCaFile === null ? 'tls' : 'mtls' }, 'scaler listening');
+    return { grpcPort, httpPort, instruments, health: () => report, close };
   } catch (err) {
     await close();
     throw err;

@@ -60,10 +60,10 @@ export async function demoCommand(argv: readonly string[], context: CommandConte
   const { scaledObjectExample } = await import('../demo/scaled-object-example.js');
   const { DEFAULT_LIVE_SCENARIO, startLiveDemo } = await import('../live/live-demo.js');
   // Validate first with a placeholder, so bad settings fail before any port opens.
-  configOrExit(options.configFile, { ...process.env, SCALER_DATABASE_URL: DEMO_PLACEHOLDER_URL });
+  await configOrExit(options.configFile, { ...process.env, SCALER_DATABASE_URL: DEMO_PLACEHOLDER_URL });
   const bootstrapLogger = createLogger({ level: process.env['SCALER_LOG_LEVEL'] ?? 'info' });
   const metastore = await startEmbeddedMetastore(bootstrapLogger);
-  const config = configOrExit(options.configFile, { ...process.env, SCALER_DATABASE_URL: metastore.url });
+  const config = await configOrExit(options.configFile, { ...process.env, SCALER_DATABASE_URL: metastore.url });
   const logger = createLogger({ level: config.logLevel });
   context.useLogger(logger);
   let service: RunningService;

@@ -80,7 +80,7 @@ export async function exportTraceCommand(argv: readonly string[]): Promise<void>
     queues = [...new Set(v.queues.split(',').map((q) => q.trim()))];
     if (queues.some((q) => q === '')) fail(`--queues=${JSON.stringify(v.queues)} must be a comma-separated list of queue names`, ExitCode.usage);
   }
-  const config = configOrExit(v.config ?? process.env[CONFIG_FILE_ENV], process.env);
+  const config = await configOrExit(v.config ?? process.env[CONFIG_FILE_ENV], process.env);
   const name = v.metastore ?? 'default';
   const metastore = config.metastores.find((m) => m.name === name);
   if (metastore === undefined) {

@@ -25,9 +25,9 @@ nothing is opened), 1 when the service cannot start (e.g. a port already in use)
 `;
 
 /** Loads and validates the configuration, or exits 2 listing every problem. */
-export function configOrExit(configFile: string | undefined, env: NodeJS.ProcessEnv): ScalerConfig {
+export async function configOrExit(configFile: string | undefined, env: NodeJS.ProcessEnv): Promise<ScalerConfig> {
   try {
-    return loadConfig(configFile, env);
+    return await loadConfig(configFile, env);
   } catch (err) {
     if (isScalerError(err)) fail(err.message, ExitCode.usage);
     throw err;
@@ -45,7 +45,7 @@ export async function serveCommand(argv: readonly string[], context: CommandCont
     process.stdout.write(SERVE_USAGE);
     return;
   }
-  const config = configOrExit(values.config ?? process.env[CONFIG_FILE_ENV], process.env);
+  const config = await configOrExit(values.config ?? process.env[CONFIG_FILE_ENV], process.env);
   const logger: Logger = createLogger({ level: config.logLevel });
   context.useLogger(logger);
   const service = await startService(config, { logger });

@@ -1,3 +1,4 @@
+import { displayUrl, parseCredentialUrl } from './credential-url.js';
 import { ErrorCode, ScalerError } from './errors.js';
 
 /** What the Redis client needs from a Celery broker URL, with the secret kept apart. */
@@ -23,29 +24,24 @@ function invalid(reason: string): ScalerError {
 
 /** Parses `redis://[user:password@]host[:port][/db]` and `rediss://...`; errors never echo the URL. */
 export function parseBrokerUrl(url: string): BrokerEndpoint {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw invalid('not a URL');
-  }
-  const scheme = parsed.protocol.slice(0, -1);
-  if (scheme !== 'redis' && scheme !== 'rediss') throw invalid(`scheme ${JSON.stringify(scheme)} is not redis or rediss`);
-  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  const parsed = parseCredentialUrl(url);
+  if (!parsed.ok) throw invalid(parsed.reason);
+  const { scheme, host, username, password, params } = parsed.value;
+  if (scheme !== 'redis' && scheme !== 'rediss') throw invalid('the scheme is not redis:// or rediss://');
   if (host === '') throw invalid('no host');
-  const port = parsed.port === '' ? DEFAULT_PORT : Number(parsed.port);
-  const path = parsed.pathname.replace(/^\/+|\/+$/g, '');
+  const port = parsed.value.port ?? DEFAULT_PORT;
+  const path = parsed.value.path.replace(/\/+$/, '');
   if (path !== '' && !/^\d+$/.test(path)) throw invalid('the path must be a database number');
   const db = path === '' ? 0 : Number(path);
-  const certReqs = parsed.searchParams.get('ssl_cert_reqs')?.toLowerCase();
+  const certReqs = params.get('ssl_cert_reqs')?.toLowerCase();
   return {
     host,
     port,
     db,
-    username: parsed.username === '' ? undefined : decodeURIComponent(parsed.username),
-    password: parsed.password === '' ? undefined : decodeURIComponent(parsed.password),
+    username,
+    password,
     tls: scheme === 'rediss' ? { rejectUnauthorized: certReqs === undefined || !NO_VERIFY.has(certReqs) } : undefined,
-    display: `${scheme}://${parsed.host}/${db}`,
+    display: `${displayUrl({ scheme, username: undefined, host, port, path: '' })}${db}`,
   };
 }
 

@@ -3,8 +3,14 @@
  * gRPC status message, so renaming one is a breaking change.
  */
 export const ErrorCode = {
-  /** A `scalerMetadata` key has a value we cannot use. */
+  /** A `scalerMetadata` key has a value we cannot use, or the map is out of bounds. */
   InvalidMetadata: 'ASC_INVALID_METADATA',
+  /** The request itself is unusable: undecodable, no `scaledObjectRef`, a name out of bounds. */
+  InvalidRequest: 'ASC_INVALID_REQUEST',
+  /** The limit on open StreamIsActive / StreamMetricSpec streams is reached. */
+  TooManyStreams: 'ASC_TOO_MANY_STREAMS',
+  /** A server could not listen (the port is taken, the address is not local). */
+  ListenFailed: 'ASC_LISTEN_FAILED',
   /** The configuration file or environment is invalid; the process must not start. */
   InvalidConfig: 'ASC_INVALID_CONFIG',
   /** `metricName` in GetMetrics is not the metric this metadata describes. */

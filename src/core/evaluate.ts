@@ -5,12 +5,40 @@ import type { Snapshot } from './snapshot.js';
 import { countTasks, requireFreshSnapshot } from './snapshot.js';
 
 /** The whole answer for one worker set: fresh snapshot → counts → decision, or a ScalerError. */
-export function evaluateWorkerSet(
-  spec: WorkerSetSpec,
-  snapshot: Snapshot | undefined,
-  nowMs: number,
-  staleAfterMs: number,
-): ScalingDecision {
+export function evaluateWorkerSet(spec: WorkerSetSpec, snapshot: Snapshot | undefined, nowMs: number, staleAfterMs: number): ScalingDecision {
   const fresh = requireFreshSnapshot(snapshot, spec.metastore, nowMs, staleAfterMs);
   return decide(countTasks(fresh, spec), spec);
+}
+
+/**
+ * evaluateWorkerSet, remembered per snapshot and spec. KEDA asks the same three questions about
+ * each worker set on every poll and HPA sync, and the answer can only change with a new snapshot
+ * (freshness, which depends on the clock, is checked on every call). Specs come from the metadata
+ * cache, one object per distinct map, so identity is the key; old snapshots are collected with
+ * their answers.
+ */
+export class DecisionMemo {
+  private readonly bySnapshot = new WeakMap<Snapshot, Map<WorkerSetSpec, ScalingDecision | Error>>();
+
+  constructor(private readonly staleAfterMs: number) {}
+
+  decide(spec: WorkerSetSpec, snapshot: Snapshot | undefined, nowMs: number): ScalingDecision {
+    const fresh = requireFreshSnapshot(snapshot, spec.metastore, nowMs, this.staleAfterMs);
+    let answers = this.bySnapshot.get(fresh);
+    if (answers === undefined) {
+      answers = new Map();
+      this.bySnapshot.set(fresh, answers);
+    }
+    let answer = answers.get(spec);
+    if (answer === undefined) {
+      try {
+        answer = decide(countTasks(fresh, spec), spec);
+      } catch (err) {
+        answer = err instanceof Error ? err : new Error(String(err));
+      }
+      answers.set(spec, answer);
+    }
+    if (answer instanceof Error) throw answer;
+    return answer;
+  }
 }

@@ -48,3 +48,18 @@ export function evaluateHealth(statuses: readonly PollerStatus[], nowMs: number,
   });
   return { ready: metastores.length > 0 && metastores.every((m) => m.fresh), live, metastores };
 }
+
+/**
+ * Milliseconds until the first snapshot that is fresh now turns stale, or undefined when none is
+ * fresh: readiness must drop at that instant, not at the next periodic look.
+ */
+export function nextFreshnessChangeMs(statuses: readonly PollerStatus[], nowMs: number, staleAfterMs: number): number | undefined {
+  let next: number | undefined;
+  for (const status of statuses) {
+    const state = freshness(status.latest, nowMs, staleAfterMs);
+    if (state.kind !== 'fresh') continue;
+    const until = staleAfterMs - state.ageMs + 1;
+    if (next === undefined || until < next) next = until;
+  }
+  return next;
+}

@@ -6,6 +6,7 @@ import {
   SCALE_IN_POLICIES,
   normaliseLabelSelector,
 } from './scale-in-spec.js';
+import { Validator, describeValue } from './validation.js';
 
 /** Trigger `metadata` keys this scaler reads. KEDA sends every trigger key; others are ignored. */
 export const MetadataKey = {
@@ -27,6 +28,27 @@ export const KEDA_OWN_METADATA_KEYS: ReadonlySet<string> = new Set(['scalerAddre
 export const DEFAULT_METASTORE = 'default';
 export const DEFAULT_QUEUE = 'default';
 export const DEFAULT_WORKER_CONCURRENCY = 16;
+/** A metastore's name: it appears in metric labels and in `metastore` metadata. */
+export const METASTORE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * Bounds on what a client may send, checked before any parsing or caching: a request beyond them
+ * costs an INVALID_ARGUMENT and nothing else. Far above any real trigger (the chart's own has 5
+ * keys of a few characters), far below what could hurt (see the README's "Limits").
+ */
+export const RequestLimits = {
+  metadataKeys: 64,
+  metadataKeyLength: 128,
+  metadataValueLength: 4_096,
+  /** Keys and values together. */
+  metadataBytes: 16_384,
+  /** KEDA's names are ours (about 60 characters); HPA metric names are label values. */
+  metricNameLength: 256,
+  queues: 64,
+  /** Kubernetes object names: a DNS subdomain (ScaledObject), a DNS label (namespace). */
+  nameLength: 253,
+  namespaceLength: 63,
+} as const;
 
 /**
  * Which `task_instance.executor` values belong to Celery. Airflow stores NULL for "the default
@@ -62,107 +84,60 @@ const MAX_QUEUE_NAME = 256;
 const MAX_EXECUTOR_NAME = 1000;
 // Far beyond any real worker count, but keeps arithmetic exact and the HPA target sane.
 const MAX_COUNT = 1_000_000;
-const METASTORE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const DECIMAL_INTEGER = /^(0|[1-9][0-9]*)$/;
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.values(MetadataKey));
 
-export function describeValue(value: string): string {
-  const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-  return JSON.stringify(shown);
+function invalid(problems: readonly string[]): ScalerError {
+  return new ScalerError(ErrorCode.InvalidMetadata, `invalid scalerMetadata: ${problems.join('; ')}`, { problems });
 }
 
-class ProblemList {
-  readonly items: string[] = [];
-  add(key: string, value: string, requirement: string): void {
-    this.items.push(`${key}=${describeValue(value)} ${requirement}`);
+/**
+ * The size of a metadata map, checked before anything else is done with it. Returns the cache
+ * key for the map (keys sorted: Go's protobuf encoder does not order map entries), or throws
+ * INVALID_ARGUMENT naming the first key out of bounds, its value cut short.
+ */
+export function metadataKey(metadata: Readonly<Record<string, string>>): string {
+  const names = Object.keys(metadata);
+  if (names.length > RequestLimits.metadataKeys) {
+    throw invalid([`scalerMetadata has ${names.length} keys (at most ${RequestLimits.metadataKeys})`]);
   }
+  names.sort();
+  let key = '';
+  let bytes = 0;
+  for (const name of names) {
+    const value = metadata[name] ?? '';
+    if (name.length > RequestLimits.metadataKeyLength) {
+      throw invalid([`key ${describeValue(name)} is longer than ${RequestLimits.metadataKeyLength} characters`]);
+    }
+    if (value.length > RequestLimits.metadataValueLength) {
+      throw invalid([`${name}=${describeValue(value)} is longer than ${RequestLimits.metadataValueLength} characters (it has ${value.length})`]);
+    }
+    bytes += name.length + value.length;
+    key += `${name}\u0000${value}\u0001`;
+  }
+  if (bytes > RequestLimits.metadataBytes) {
+    throw invalid([`scalerMetadata holds ${bytes} characters (at most ${RequestLimits.metadataBytes})`]);
+  }
+  return key;
 }
 
-function readInteger(
-  metadata: Readonly<Record<string, string>>,
-  key: string,
-  fallback: number | null,
-  minimum: number,
-  problems: ProblemList,
-): number | null {
-  const raw = metadata[key];
-  if (raw === undefined) return fallback;
-  if (!DECIMAL_INTEGER.test(raw)) {
-    problems.add(key, raw, `must be a whole number >= ${minimum}`);
-    return fallback;
-  }
-  const value = Number(raw);
-  if (value < minimum || value > MAX_COUNT) {
-    problems.add(key, raw, `must be between ${minimum} and ${MAX_COUNT}`);
-    return fallback;
-  }
-  return value;
-}
-
-function readList(
-  metadata: Readonly<Record<string, string>>,
-  key: string,
-  maxItemLength: number,
-  problems: ProblemList,
-): string[] | null {
-  const raw = metadata[key];
-  if (raw === undefined) return null;
-  const items = raw.split(',').map((item) => item.trim());
-  if (items.some((item) => item.length === 0)) {
-    problems.add(key, raw, 'must be a comma-separated list of non-empty names');
-    return [];
-  }
-  if (items.some((item) => item.length > maxItemLength)) {
-    problems.add(key, raw, `has a name longer than ${maxItemLength} characters`);
-    return [];
-  }
-  return [...new Set(items)].sort();
-}
-
-function readBoolean(
-  metadata: Readonly<Record<string, string>>,
-  key: string,
-  problems: ProblemList,
-): boolean | null {
-  const raw = metadata[key];
-  if (raw === undefined) return null;
-  if (raw === 'true') return true;
-  if (raw === 'false') return false;
-  problems.add(key, raw, 'must be "true" or "false"');
-  return null;
-}
-
-function readExecutorFilter(metadata: Readonly<Record<string, string>>, problems: ProblemList): ExecutorFilter | null {
-  const names = readList(metadata, MetadataKey.celeryExecutors, MAX_EXECUTOR_NAME, problems);
-  const includeDefault = readBoolean(metadata, MetadataKey.celeryIsDefaultExecutor, problems);
-  if (names === null && includeDefault === null) return null;
+function readExecutorFilter(v: Validator, metadata: Readonly<Record<string, string>>): ExecutorFilter | null {
+  const names = v.list([MetadataKey.celeryExecutors], metadata[MetadataKey.celeryExecutors], { maxItems: RequestLimits.queues, maxItemLength: MAX_EXECUTOR_NAME });
+  const includeDefault = v.boolean([MetadataKey.celeryIsDefaultExecutor], metadata[MetadataKey.celeryIsDefaultExecutor]);
+  if (metadata[MetadataKey.celeryExecutors] === undefined && metadata[MetadataKey.celeryIsDefaultExecutor] === undefined) return null;
   const filter = { names: names ?? [], includeDefault: includeDefault ?? true };
-  if (!filter.includeDefault && names === null) {
-    problems.add(
-      MetadataKey.celeryIsDefaultExecutor,
-      'false',
-      `counts no task unless ${MetadataKey.celeryExecutors} names the Celery executor`,
-    );
+  if (!filter.includeDefault && metadata[MetadataKey.celeryExecutors] === undefined) {
+    v.problem([MetadataKey.celeryIsDefaultExecutor], 'false', `counts no task unless ${MetadataKey.celeryExecutors} names the Celery executor`);
   }
   return filter;
 }
 
-function readScaleIn(metadata: Readonly<Record<string, string>>, problems: ProblemList): ScaleInSpec {
-  const rawPolicy = metadata[MetadataKey.scaleIn];
-  let policy = DEFAULT_SCALE_IN_POLICY;
-  if (rawPolicy !== undefined) {
-    if ((SCALE_IN_POLICIES as readonly string[]).includes(rawPolicy)) policy = rawPolicy as ScaleInPolicy;
-    else problems.add(MetadataKey.scaleIn, rawPolicy, `must be one of ${SCALE_IN_POLICIES.join(', ')}`);
-  }
+function readScaleIn(v: Validator, metadata: Readonly<Record<string, string>>): ScaleInSpec {
+  const policy: ScaleInPolicy = v.oneOf([MetadataKey.scaleIn], metadata[MetadataKey.scaleIn], SCALE_IN_POLICIES) ?? DEFAULT_SCALE_IN_POLICY;
   const rawSelector = metadata[MetadataKey.workerPodSelector] ?? DEFAULT_WORKER_POD_SELECTOR;
   const podSelector = normaliseLabelSelector(rawSelector);
   if (podSelector === null) {
-    problems.add(
-      MetadataKey.workerPodSelector,
-      rawSelector,
-      'must be an equality-based label selector such as "component=worker,release=airflow"',
-    );
+    v.problem([MetadataKey.workerPodSelector], rawSelector, 'must be an equality-based label selector such as "component=worker,release=airflow"');
   }
   return { policy, podSelector: podSelector ?? DEFAULT_WORKER_POD_SELECTOR };
 }
@@ -170,50 +145,35 @@ function readScaleIn(metadata: Readonly<Record<string, string>>, problems: Probl
 /**
  * Turns KEDA's `scalerMetadata` string map into a validated spec. Every problem is reported at
  * once, each naming its key and value; nothing missing is guessed beyond the documented defaults.
+ * Call metadataKey() first: it bounds the sizes this function then relies on.
  */
-export function parseScalerMetadata(
-  metadata: Readonly<Record<string, string>>,
-  knownMetastores: ReadonlySet<string>,
-): ParsedMetadata {
-  const problems = new ProblemList();
+export function parseScalerMetadata(metadata: Readonly<Record<string, string>>, knownMetastores: ReadonlySet<string>): ParsedMetadata {
+  const v = new Validator();
+  const count = (key: string, minimum: number) => v.integer([key], metadata[key], { min: minimum, max: MAX_COUNT });
 
   const metastore = metadata[MetadataKey.metastore] ?? DEFAULT_METASTORE;
   if (!METASTORE_NAME.test(metastore)) {
-    problems.add(MetadataKey.metastore, metastore, 'must be a lowercase name of [a-z0-9-]');
+    v.problem([MetadataKey.metastore], metastore, 'must be a lowercase name of [a-z0-9-]');
   } else if (!knownMetastores.has(metastore)) {
-    const known = [...knownMetastores].sort().join(', ');
-    problems.add(MetadataKey.metastore, metastore, `is not a configured metastore (configured: ${known})`);
+    v.problem([MetadataKey.metastore], metastore, `is not a configured metastore (configured: ${[...knownMetastores].sort().join(', ')})`);
   }
-
-  const queues = readList(metadata, MetadataKey.queues, MAX_QUEUE_NAME, problems) ?? [DEFAULT_QUEUE];
-  const workerConcurrency =
-    readInteger(metadata, MetadataKey.workerConcurrency, DEFAULT_WORKER_CONCURRENCY, 1, problems) ??
-    DEFAULT_WORKER_CONCURRENCY;
-  const minReplicaCount = readInteger(metadata, MetadataKey.minReplicaCount, 0, 0, problems) ?? 0;
-  const maxReplicaCount = readInteger(metadata, MetadataKey.maxReplicaCount, null, 0, problems);
-  const activationThreshold = readInteger(metadata, MetadataKey.activationThreshold, 0, 0, problems) ?? 0;
-  const executorFilter = readExecutorFilter(metadata, problems);
-  const scaleIn = readScaleIn(metadata, problems);
-
+  const queues = v.list([MetadataKey.queues], metadata[MetadataKey.queues], { maxItems: RequestLimits.queues, maxItemLength: MAX_QUEUE_NAME });
+  const workerConcurrency = count(MetadataKey.workerConcurrency, 1) ?? DEFAULT_WORKER_CONCURRENCY;
+  const minReplicaCount = count(MetadataKey.minReplicaCount, 0) ?? 0;
+  const maxReplicaCount = count(MetadataKey.maxReplicaCount, 0) ?? null;
+  const activationThreshold = count(MetadataKey.activationThreshold, 0) ?? 0;
+  const executorFilter = readExecutorFilter(v, metadata);
+  const scaleIn = readScaleIn(v, metadata);
   if (maxReplicaCount !== null && maxReplicaCount < minReplicaCount) {
-    problems.add(
-      MetadataKey.maxReplicaCount,
-      String(maxReplicaCount),
-      `must be >= ${MetadataKey.minReplicaCount} (${minReplicaCount})`,
-    );
+    v.problem([MetadataKey.maxReplicaCount], String(maxReplicaCount), `must be >= ${MetadataKey.minReplicaCount} (${minReplicaCount})`);
   }
-
-  if (problems.items.length > 0) {
-    throw new ScalerError(ErrorCode.InvalidMetadata, `invalid scalerMetadata: ${problems.items.join('; ')}`, {
-      problems: problems.items,
-    });
-  }
+  if (!v.ok) throw invalid(v.problems);
 
   const unknownKeys = Object.keys(metadata).filter((key) => !KNOWN_KEYS.has(key) && !KEDA_OWN_METADATA_KEYS.has(key));
   return {
     spec: {
       metastore,
-      queues,
+      queues: queues ?? [DEFAULT_QUEUE],
       executorFilter,
       workerConcurrency,
       minReplicaCount,

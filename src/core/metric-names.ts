@@ -5,6 +5,8 @@ export const PromMetric = {
   workerSetTasks: `${PROM_PREFIX}worker_set_tasks`,
   workerSetDesiredWorkers: `${PROM_PREFIX}worker_set_desired_workers`,
   workerSetClamped: `${PROM_PREFIX}worker_set_clamped`,
+  workerSetsTracked: `${PROM_PREFIX}worker_sets_tracked`,
+  workerSetsOverLimitTotal: `${PROM_PREFIX}worker_sets_over_limit_total`,
   snapshotAgeSeconds: `${PROM_PREFIX}snapshot_age_seconds`,
   snapshotFresh: `${PROM_PREFIX}snapshot_fresh`,
   pollDurationSeconds: `${PROM_PREFIX}poll_duration_seconds`,

@@ -19,7 +19,8 @@ function distance(a: string, b: string): number {
 
 /**
  * The known name a mistyped one most likely meant ("did you mean"), or undefined when none is
- * close: within a third of the name's length (at least 1, at most 3 edits), case ignored.
+ * close: within a third of the name's length (at least 1, at most 3 edits) or the start of a
+ * known name, case ignored.
  */
 export function closestName(input: string, known: readonly string[]): string | undefined {
   if (input.length > 64) return undefined;
@@ -27,7 +28,9 @@ export function closestName(input: string, known: readonly string[]): string | u
   const limit = Math.min(3, Math.max(1, Math.floor(wanted.length / 3)));
   let best: { name: string; score: number } | undefined;
   for (const name of known) {
-    const score = distance(wanted, name.toLowerCase());
+    // A name cut short (`pool` for `poolSize`) is as likely a slip as a typo.
+    const lower = name.toLowerCase();
+    const score = wanted.length >= 3 && lower.startsWith(wanted) ? 1 : distance(wanted, lower);
     if (score <= limit && (best === undefined || score < best.score)) best = { name, score };
   }
   return best?.name;

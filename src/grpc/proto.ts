@@ -22,3 +22,31 @@ export function loadExternalScaler(): ExternalScalerPackage {
   const Client = pkg['ExternalScaler'] as ServiceClientConstructor;
   return { service: Client.service, Client };
 }
+
+/** A request body that did not decode; handlers answer it with INVALID_ARGUMENT, not INTERNAL. */
+export class UndecodableRequest {
+  constructor(readonly messageType: string) {}
+}
+
+/**
+ * grpc-js answers a body its deserializer cannot read with INTERNAL (`server-interceptors.ts`),
+ * which says "our fault" to a client that sent garbage. This wraps each deserializer so the
+ * handler sees an UndecodableRequest instead and can say INVALID_ARGUMENT.
+ */
+export function withTolerantDecoding(service: ServiceDefinition): ServiceDefinition {
+  const tolerant: Record<string, ServiceDefinition[string]> = {};
+  for (const [name, method] of Object.entries(service)) {
+    const messageType = (method as { requestType?: { type?: { name?: string } } }).requestType?.type?.name ?? 'request';
+    tolerant[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer): unknown => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch {
+          return new UndecodableRequest(messageType);
+        }
+      },
+    };
+  }
+  return tolerant;
+}

@@ -1,32 +1,26 @@
-import type {
-  sendUnaryData,
-  ServerUnaryCall,
-  ServerWritableStream,
-  UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+import type { sendUnaryData, ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 
 import { ErrorCode, ScalerError, isScalerError } from '../core/errors.js';
-import { evaluateWorkerSet } from '../core/evaluate.js';
 import type { WorkerSetSpec } from '../core/metadata.js';
 import { metricNameMatches } from '../core/metric-name.js';
 import type { Clock, Logger, SnapshotSource } from '../core/ports.js';
+import { checkMetricName, requireScaledObject, undecodable } from '../core/request.js';
+import type { ScalingDecision } from '../core/scaling.js';
 import { shouldPush } from '../core/scaling.js';
-import type {
-  GetMetricSpecResponse,
-  GetMetricsRequest,
-  GetMetricsResponse,
-  IsActiveResponse,
-  ScaledObjectRef,
-} from './messages.js';
+import type { ScaledObjectName } from '../core/worker-set-registry.js';
+import { DecisionMemo } from '../core/evaluate.js';
+import type { GetMetricSpecResponse, GetMetricsRequest, GetMetricsResponse, IsActiveResponse, ScaledObjectRef } from './messages.js';
 import type { ResolvedWorkerSet } from './metadata-cache.js';
 import { MetadataCache } from './metadata-cache.js';
+import { UndecodableRequest } from './proto.js';
 import { statusName, toGrpcError } from './status.js';
 import type { StreamRegistry } from './stream-registry.js';
 
-/** What the handlers report; main wires it to Prometheus. */
+/** What the handlers report; telemetry/ turns it into metrics and throttled log lines. */
 export interface RpcObserver {
   completed(method: string, code: string, durationMs: number): void;
-  workerSetSeen(spec: WorkerSetSpec, metricName: string): void;
+  /** Every resolved request: the worker set, the ScaledObject asking, and keys we do not know. */
+  workerSetSeen(spec: WorkerSetSpec, metricName: string, scaledObject: ScaledObjectName, unknownKeys: readonly string[]): void;
   streamsChanged(open: number): void;
   pushed(metastore: string): void;
 }
@@ -35,6 +29,7 @@ export interface ScalerServiceDeps {
   readonly snapshots: SnapshotSource;
   readonly knownMetastores: ReadonlySet<string>;
   readonly staleAfterMs: number;
+  readonly maxOpenStreams: number;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly streams: StreamRegistry;
@@ -43,47 +38,45 @@ export interface ScalerServiceDeps {
   readonly isShuttingDown: () => boolean;
   /**
    * The count to report instead of the formula's `desired` (scale-in holds busy surplus workers
-   * until they are idle); absent means the formula. `namespace` is the ScaledObject's ('' when
-   * KEDA sent no reference).
+   * until they are idle); absent means the formula.
    */
-  readonly reportedWorkers?: (namespace: string, metricName: string, spec: WorkerSetSpec, desired: number) => number;
+  readonly reportedWorkers?: (scaledObject: ScaledObjectName, metricName: string, spec: WorkerSetSpec, desired: number) => number;
 }
 
 // The HPA sums every value; and 1 is the target, so desired workers is the metric itself.
 const TARGET_SIZE = 1;
 
-function describeCaller(ref: ScaledObjectRef | null): Record<string, string> {
-  return ref === null ? {} : { scaledObject: `${ref.namespace}/${ref.name}` };
+interface Resolved extends ResolvedWorkerSet {
+  readonly scaledObject: ScaledObjectName;
+}
+
+function caller(request: unknown): Record<string, string> {
+  const ref = request instanceof UndecodableRequest ? null : ((request as { scaledObjectRef?: ScaledObjectRef | null }).scaledObjectRef ?? (request as ScaledObjectRef | null));
+  if (ref === null || typeof ref.name !== 'string' || typeof ref.namespace !== 'string') return {};
+  return { scaledObject: `${ref.namespace.slice(0, 63)}/${ref.name.slice(0, 253)}` };
 }
 
 /**
- * Handlers only translate between the wire and core: parse metadata, read the latest snapshot,
- * apply the scaling rule. They never touch the database, so each answers in microseconds.
+ * Handlers only translate between the wire and core: check the request, parse metadata (once per
+ * distinct map), read the latest snapshot, apply the scaling rule. They never touch the database,
+ * so each answers in microseconds.
  */
 export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImplementation {
   const { snapshots, clock, logger, observer } = deps;
-  const warnedKeys = new Set<string>();
   const metadataCache = new MetadataCache(deps.knownMetastores);
+  const decisions = new DecisionMemo(deps.staleAfterMs);
 
-  const resolve = (ref: ScaledObjectRef | null): ResolvedWorkerSet => {
-    const resolved = metadataCache.resolve(ref?.scalerMetadata ?? {});
-    for (const key of resolved.unknownKeys) {
-      if (warnedKeys.has(key)) continue;
-      warnedKeys.add(key);
-      logger.warn({ key, ...describeCaller(ref) }, 'ignoring unknown scalerMetadata key (a typo?)');
-    }
-    observer.workerSetSeen(resolved.spec, resolved.metricName);
-    return resolved;
+  const resolve = (ref: ScaledObjectRef | null | UndecodableRequest): Resolved => {
+    if (ref instanceof UndecodableRequest) throw undecodable(ref.messageType);
+    const scaledObject = requireScaledObject(ref);
+    const resolved = metadataCache.resolve((ref as ScaledObjectRef).scalerMetadata);
+    observer.workerSetSeen(resolved.spec, resolved.metricName, scaledObject, resolved.unknownKeys);
+    return { ...resolved, scaledObject };
   };
 
-  const decisionFor = (spec: WorkerSetSpec) =>
-    evaluateWorkerSet(spec, snapshots.latest(spec.metastore), clock.now(), deps.staleAfterMs);
+  const decisionFor = (spec: WorkerSetSpec): ScalingDecision => decisions.decide(spec, snapshots.latest(spec.metastore), clock.now());
 
-  function unary<Req, Res>(
-    method: string,
-    refOf: (request: Req) => ScaledObjectRef | null,
-    answer: (request: Req) => Res,
-  ) {
+  function unary<Req, Res>(method: string, answer: (request: Req) => Res) {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       const started = performance.now();
       try {
@@ -93,9 +86,9 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
       } catch (err) {
         const grpcError = toGrpcError(err);
         observer.completed(method, statusName(grpcError.code), performance.now() - started);
-        const fields = { method, code: isScalerError(err) ? err.code : 'INTERNAL', ...describeCaller(refOf(call.request)) };
-        if (isScalerError(err)) logger.debug({ ...fields, err: err.message }, 'rpc failed');
-        else logger.error({ ...fields, err: String(err) }, 'rpc failed unexpectedly');
+        const fields = { method, code: isScalerError(err) ? err.code : 'INTERNAL', ...caller(call.request) };
+        if (isScalerError(err)) logger.debug({ ...fields, reason: err.message }, 'rpc failed');
+        else logger.error({ ...fields, err }, 'rpc failed unexpectedly');
         callback(grpcError, null);
       }
     };
@@ -105,14 +98,45 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
     metricSpecs: [{ metricName: resolved.metricName, targetSize: TARGET_SIZE, targetSizeFloat: TARGET_SIZE }],
   });
 
-  const getMetricSpec = unary<ScaledObjectRef, GetMetricSpecResponse>('GetMetricSpec', (ref) => ref, (ref) =>
-    specResponse(resolve(ref)),
-  );
+  const getMetricSpec = unary<ScaledObjectRef | UndecodableRequest, GetMetricSpecResponse>('GetMetricSpec', (ref) => specResponse(resolve(ref)));
+
+  const getMetrics = unary<GetMetricsRequest | UndecodableRequest, GetMetricsResponse>('GetMetrics', (request) => {
+    if (request instanceof UndecodableRequest) throw undecodable(request.messageType);
+    checkMetricName(request.metricName);
+    const { spec, metricName, scaledObject } = resolve(request.scaledObjectRef);
+    if (request.metricName !== '' && !metricNameMatches(request.metricName, metricName)) {
+      throw new ScalerError(ErrorCode.UnknownMetric, `metricName=${JSON.stringify(request.metricName)} is not served for this metadata (expected "${metricName}")`);
+    }
+    const { desired } = decisionFor(spec);
+    const value = deps.reportedWorkers?.(scaledObject, metricName, spec, desired) ?? desired;
+    // Exactly one value: the HPA adds up every value in the list.
+    return { metricValues: [{ metricName, metricValue: value, metricValueFloat: value }] };
+  });
+
+  const isActive = unary<ScaledObjectRef | UndecodableRequest, IsActiveResponse>('IsActive', (ref) => ({
+    result: decisionFor(resolve(ref).spec).active,
+  }));
 
   const emitError = (call: ServerWritableStream<unknown, unknown>, method: string, err: unknown): void => {
     const grpcError = toGrpcError(err);
     observer.completed(method, statusName(grpcError.code), 0);
+    if (isScalerError(err)) logger.debug({ method, code: err.code, reason: err.message, ...caller(call.request) }, 'rpc failed');
     call.emit('error', grpcError);
+  };
+
+  /** Checks a new stream and resolves its request, or ends it with the error. */
+  const openStream = (call: ServerWritableStream<unknown, unknown>, method: string): Resolved | undefined => {
+    try {
+      if (deps.isShuttingDown()) throw new ScalerError(ErrorCode.ShuttingDown, 'the scaler is shutting down; reconnect to another replica');
+      const resolved = resolve(call.request as ScaledObjectRef | UndecodableRequest);
+      if (deps.streams.size >= deps.maxOpenStreams) {
+        throw new ScalerError(ErrorCode.TooManyStreams, `${deps.streams.size} streams are open, the limit (limits.maxOpenStreams)`);
+      }
+      return resolved;
+    } catch (err) {
+      emitError(call, method, err);
+      return undefined;
+    }
   };
 
   /** Registers an open stream so shutdown can end it; `cleanup` runs exactly once when it goes. */
@@ -128,43 +152,10 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
     call.on('error', close);
   };
 
-  const getMetrics = unary<GetMetricsRequest, GetMetricsResponse>(
-    'GetMetrics',
-    (request) => request.scaledObjectRef,
-    (request) => {
-      const { spec, metricName } = resolve(request.scaledObjectRef);
-      if (request.metricName !== '' && !metricNameMatches(request.metricName, metricName)) {
-        throw new ScalerError(
-          ErrorCode.UnknownMetric,
-          `metricName ${JSON.stringify(request.metricName)} is not served for this metadata (expected "${metricName}")`,
-        );
-      }
-      const { desired } = decisionFor(spec);
-      const namespace = request.scaledObjectRef?.namespace ?? '';
-      const value = deps.reportedWorkers?.(namespace, metricName, spec, desired) ?? desired;
-      // Exactly one value: the HPA adds up every value in the list.
-      return { metricValues: [{ metricName, metricValue: value, metricValueFloat: value }] };
-    },
-  );
-
-  const isActive = unary<ScaledObjectRef, IsActiveResponse>('IsActive', (ref) => ref, (ref) => ({
-    result: decisionFor(resolve(ref).spec).active,
-  }));
-
   const streamIsActive = (call: ServerWritableStream<ScaledObjectRef, IsActiveResponse>): void => {
-    const fail = (err: unknown): void => emitError(call, 'StreamIsActive', err);
-    if (deps.isShuttingDown()) {
-      fail(new ScalerError(ErrorCode.ShuttingDown, 'the scaler is shutting down; reconnect to another replica'));
-      return;
-    }
-    let spec: WorkerSetSpec;
-    try {
-      spec = resolve(call.request).spec;
-    } catch (err) {
-      fail(err);
-      return;
-    }
-
+    const resolved = openStream(call, 'StreamIsActive');
+    if (resolved === undefined) return;
+    const { spec } = resolved;
     let wasActive = false;
     const evaluate = (): void => {
       let active: boolean;
@@ -174,7 +165,7 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
         // A stale or missing snapshot says nothing about activity: stay silent, never push false.
         if (isScalerError(err) && err.code === ErrorCode.ExecutorColumnMissing) {
           deps.streams.remove(call);
-          fail(err);
+          emitError(call, 'StreamIsActive', err);
         }
         return;
       }
@@ -184,7 +175,6 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
       }
       wasActive = active;
     };
-
     const unsubscribe = snapshots.onSnapshot((snapshot) => {
       if (snapshot.metastore === spec.metastore) evaluate();
     });
@@ -198,17 +188,8 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
    * spec instead of calling GetMetricSpec on every poll and HPA sync.
    */
   const streamMetricSpec = (call: ServerWritableStream<ScaledObjectRef, GetMetricSpecResponse>): void => {
-    if (deps.isShuttingDown()) {
-      emitError(call, 'StreamMetricSpec', new ScalerError(ErrorCode.ShuttingDown, 'the scaler is shutting down'));
-      return;
-    }
-    let resolved: ResolvedWorkerSet;
-    try {
-      resolved = resolve(call.request);
-    } catch (err) {
-      emitError(call, 'StreamMetricSpec', err);
-      return;
-    }
+    const resolved = openStream(call, 'StreamMetricSpec');
+    if (resolved === undefined) return;
     track(call, () => undefined);
     call.write(specResponse(resolved));
   };
@@ -221,4 +202,3 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
     GetMetrics: getMetrics,
   };
 }
-

@@ -5,6 +5,9 @@ import { ErrorCode, isScalerError } from '../core/errors.js';
 
 const STATUS_BY_CODE: Record<ErrorCode, status> = {
   [ErrorCode.InvalidMetadata]: status.INVALID_ARGUMENT,
+  [ErrorCode.InvalidRequest]: status.INVALID_ARGUMENT,
+  [ErrorCode.TooManyStreams]: status.RESOURCE_EXHAUSTED,
+  [ErrorCode.ListenFailed]: status.UNAVAILABLE,
   [ErrorCode.InvalidConfig]: status.INVALID_ARGUMENT,
   [ErrorCode.UnknownMetric]: status.NOT_FOUND,
   [ErrorCode.NoSnapshot]: status.UNAVAILABLE,

@@ -59,13 +59,14 @@ export class PgTaskCountReader implements TaskCountReader {
   private hasExecutorColumn = true;
   private readsSinceProbe = 0;
 
+  /** `logger` is bound to the metastore's name by the caller. */
   constructor(config: MetastoreConfig, queryTimeoutMs: number, logger: Logger) {
     this.metastore = config.name;
     this.statementTimeout = `${queryTimeoutMs}ms`;
     const settings = pgClientSettings(config, queryTimeoutMs);
     if (settings.ignoredParams.length > 0) {
       logger.warn(
-        { metastore: config.name, ignoredParams: settings.ignoredParams },
+        { ignoredParams: settings.ignoredParams },
         'ignoring metastore URL parameters that PgBouncer would reject as startup parameters',
       );
     }
@@ -73,11 +74,11 @@ export class PgTaskCountReader implements TaskCountReader {
     // Without these, an idle client dropped by PgBouncer or RDS emits 'error' with no listener
     // and takes the whole process down.
     this.pool.on('error', (err) => {
-      logger.warn({ metastore: config.name, err: describePgError(err) }, 'idle metastore connection failed');
+      logger.warn({ err }, 'idle metastore connection failed');
     });
     this.pool.on('connect', (client) => {
       client.on('error', (err) => {
-        logger.debug({ metastore: config.name, err: describePgError(err) }, 'metastore connection error');
+        logger.debug({ err }, 'metastore connection error');
       });
     });
   }

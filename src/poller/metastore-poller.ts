@@ -16,6 +16,7 @@ export interface PollerOptions {
   readonly clock: Clock;
   /** Source of jitter in [0, 1). */
   readonly random: () => number;
+  /** Bound to the metastore's name by the caller; lines here do not repeat it. */
   readonly logger: Logger;
   readonly observer?: PollObserver;
 }
@@ -95,7 +96,7 @@ export class MetastorePoller {
       const snapshot = await this.reader.read(startedAt);
       const took = clock.now() - startedAt;
       if (this.consecutiveFailures > 0) {
-        logger.info({ metastore: this.metastore, failures: this.consecutiveFailures }, 'metastore reads recovered');
+        logger.info({ failures: this.consecutiveFailures }, 'metastore reads recovered');
       }
       this.consecutiveFailures = 0;
       this.lastErrorCode = undefined;
@@ -113,7 +114,7 @@ export class MetastorePoller {
       // Log the first failure and then sparsely, so an outage does not flood the log.
       if (this.consecutiveFailures === 1 || this.consecutiveFailures % 30 === 0) {
         logger.error(
-          { metastore: this.metastore, code, failures: this.consecutiveFailures, err: error.message },
+          { code, failures: this.consecutiveFailures, err: error },
           'metastore read failed',
         );
       }
@@ -129,7 +130,7 @@ export class MetastorePoller {
       try {
         listener(snapshot);
       } catch (err) {
-        this.options.logger.error({ err: coerceError(err).message }, 'snapshot listener failed');
+        this.options.logger.error({ err: coerceError(err) }, 'snapshot listener failed');
       }
     }
   }

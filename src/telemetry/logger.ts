@@ -11,13 +11,26 @@ export interface LoggerOptions {
   readonly destination?: NodeJS.WritableStream;
 }
 
-function wrap(base: pino.Logger): Logger {
+/**
+ * pino writes a key once per source, so a field both bound by `child()` and passed again would
+ * appear twice in one JSON line (`"metastore":"default","metastore":"default"`). A field already
+ * bound is dropped from the call: every key appears once.
+ */
+function wrap(base: pino.Logger, bound: ReadonlySet<string>): Logger {
+  const own = (fields: LogFields): LogFields => {
+    if (bound.size === 0) return fields;
+    if (!Object.keys(fields).some((key) => bound.has(key))) return fields;
+    return Object.fromEntries(Object.entries(fields).filter(([key]) => !bound.has(key)));
+  };
   return {
-    debug: (fields: LogFields, message: string) => base.debug(fields, message),
-    info: (fields: LogFields, message: string) => base.info(fields, message),
-    warn: (fields: LogFields, message: string) => base.warn(fields, message),
-    error: (fields: LogFields, message: string) => base.error(fields, message),
-    child: (bindings: LogFields) => wrap(base.child(bindings)),
+    debug: (fields: LogFields, message: string) => base.debug(own(fields), message),
+    info: (fields: LogFields, message: string) => base.info(own(fields), message),
+    warn: (fields: LogFields, message: string) => base.warn(own(fields), message),
+    error: (fields: LogFields, message: string) => base.error(own(fields), message),
+    child: (bindings: LogFields) => {
+      const fresh = own(bindings);
+      return wrap(base.child(fresh), new Set([...bound, ...Object.keys(fresh)]));
+    },
   };
 }
 
@@ -33,5 +46,5 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     options.destination ?? pino.destination({ sync: false }),
   );
-  return wrap(base);
+  return wrap(base, new Set(['service']));
 }

@@ -8,6 +8,8 @@ export interface Instruments {
   readonly workerSetTasks: Gauge<'metastore' | 'worker_set' | 'state'>;
   readonly workerSetDesiredWorkers: Gauge<'metastore' | 'worker_set'>;
   readonly workerSetClamped: Gauge<'metastore' | 'worker_set' | 'bound'>;
+  readonly workerSetsTracked: Gauge;
+  readonly workerSetsOverLimitTotal: Counter;
   readonly snapshotAgeSeconds: Gauge<'metastore'>;
   readonly snapshotFresh: Gauge<'metastore'>;
   readonly pollDurationSeconds: Histogram<'metastore' | 'outcome'>;
@@ -56,6 +58,16 @@ export function createInstruments(): Instruments {
       name: PromMetric.workerSetClamped,
       help: '1 when minReplicaCount or maxReplicaCount changed the desired worker count, else 0.',
       labelNames: ['metastore', 'worker_set', 'bound'],
+      registers,
+    }),
+    workerSetsTracked: new Gauge({
+      name: PromMetric.workerSetsTracked,
+      help: 'Worker sets with series of their own (asked about by KEDA within 15 minutes), at most limits.maxWorkerSets.',
+      registers,
+    }),
+    workerSetsOverLimitTotal: new Counter({
+      name: PromMetric.workerSetsOverLimitTotal,
+      help: 'Requests for worker sets beyond limits.maxWorkerSets: answered correctly, but without series or scale-in plans.',
       registers,
     }),
     snapshotAgeSeconds: new Gauge({

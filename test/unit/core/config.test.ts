@@ -7,6 +7,7 @@ import { ErrorCode, ScalerError } from '../../../src/core/errors.js';
 
 const DB_URL = 'postgresql://airflow:pw@pgbouncer:6432/airflow';
 const SECRET = 's3cret';
+const DB_CONNECTION = { host: 'pgbouncer', port: 6432, user: 'airflow', password: 'pw', database: 'airflow', params: {}, display: 'postgresql://airflow@pgbouncer:6432/airflow' };
 
 function parse(file: unknown, env: RawConfigInput['env'] = {}): ScalerConfig {
   return parseConfig({ file, env });
@@ -36,8 +37,9 @@ describe('parseConfig defaults', () => {
       grpc: { host: '0.0.0.0', port: 9090, tls: null, keepaliveTimeMs: 30_000, keepaliveTimeoutMs: 10_000 },
       http: { host: '0.0.0.0', port: 8080 },
       poll: { intervalMs: 1_000, staleAfterMs: 5_000, queryTimeoutMs: 2_000, maxBackoffMs: 10_000 },
-      metastores: [{ name: 'default', url: DB_URL, poolSize: 2 }],
-      scaleIn: { kubernetes: null, patchesPerSecond: 10, broker: null },
+      metastores: [{ name: 'default', connection: DB_CONNECTION, poolSize: 2 }],
+      scaleIn: { kubernetes: null, patchesPerSecond: 10, broker: null, lease: { name: 'airflow-keda-scaler', namespace: null } },
+      limits: { maxWorkerSets: 500, maxOpenStreams: 1_000 },
       logLevel: 'info',
       shutdownTimeoutMs: 8_000,
     });
@@ -73,7 +75,13 @@ describe('parseConfig sources', () => {
       http: { host: '127.0.0.2', port: 18080 },
       poll: { intervalMs: 500, staleAfterMs: 4_000, queryTimeoutMs: 1_500, maxBackoffMs: 20_000 },
       metastores: { main: { url: DB_URL, poolSize: 1 } },
-      scaleIn: { kubernetes: 'in-cluster', patchesPerSecond: 3, broker: { url: 'redis://:pw@airflow-redis:6379/0', replyTimeoutMs: 700 } },
+      scaleIn: {
+        kubernetes: 'in-cluster',
+        patchesPerSecond: 3,
+        broker: { url: 'redis://:pw@airflow-redis:6379/0', replyTimeoutMs: 700 },
+        lease: { name: 'scaler-lease', namespace: 'airflow' },
+      },
+      limits: { maxWorkerSets: 50, maxOpenStreams: 200 },
       logLevel: 'debug',
       shutdownTimeoutMs: 5_000,
     });
@@ -87,12 +95,14 @@ describe('parseConfig sources', () => {
       },
       http: { host: '127.0.0.2', port: 18080 },
       poll: { intervalMs: 500, staleAfterMs: 4_000, queryTimeoutMs: 1_500, maxBackoffMs: 20_000 },
-      metastores: [{ name: 'main', url: DB_URL, poolSize: 1 }],
+      metastores: [{ name: 'main', connection: DB_CONNECTION, poolSize: 1 }],
       scaleIn: {
         kubernetes: { kind: 'in-cluster' },
         patchesPerSecond: 3,
         broker: { url: 'redis://:pw@airflow-redis:6379/0', replyTimeoutMs: 700 },
+        lease: { name: 'scaler-lease', namespace: 'airflow' },
       },
+      limits: { maxWorkerSets: 50, maxOpenStreams: 200 },
       logLevel: 'debug',
       shutdownTimeoutMs: 5_000,
     });
@@ -121,13 +131,19 @@ describe('parseConfig sources', () => {
         SCALER_PATCHES_PER_SECOND: '20',
         SCALER_BROKER_URL: 'rediss://:pw@redis:6380/1',
         SCALER_BROKER_REPLY_TIMEOUT_MS: '2500',
+        SCALER_LEASE_NAME: 'my-lease',
+        SCALER_LEASE_NAMESPACE: 'scalers',
+        SCALER_MAX_WORKER_SETS: '20',
+        SCALER_MAX_OPEN_STREAMS: '40',
       },
     );
     expect(config.scaleIn).toEqual({
       kubernetes: { kind: 'kubeconfig', path: '/etc/kube/config' },
       patchesPerSecond: 20,
       broker: { url: 'rediss://:pw@redis:6380/1', replyTimeoutMs: 2_500 },
+      lease: { name: 'my-lease', namespace: 'scalers' },
     });
+    expect(config.limits).toEqual({ maxWorkerSets: 20, maxOpenStreams: 40 });
     expect(config.grpc.host).toBe('::');
     expect(config.grpc.port).toBe(7000);
     expect(config.grpc.tls).toEqual({ certFile: '/c', keyFile: '/k', clientCaFile: '/ca' });
@@ -135,16 +151,16 @@ describe('parseConfig sources', () => {
     expect(config.poll).toEqual({ intervalMs: 2_000, staleAfterMs: 12_000, queryTimeoutMs: 3_000, maxBackoffMs: 30_000 });
     expect(config.logLevel).toBe('warn');
     expect(config.shutdownTimeoutMs).toBe(9_000);
-    expect(config.metastores).toEqual([{ name: 'default', url: DB_URL, poolSize: 2 }]);
+    expect(config.metastores).toEqual([{ name: 'default', connection: DB_CONNECTION, poolSize: 2 }]);
   });
 
   it('covers every documented environment variable in the override test above', () => {
-    expect(Object.keys(ENV_VARS)).toHaveLength(19);
+    expect(Object.keys(ENV_VARS)).toHaveLength(24);
   });
 
   it('merges SCALER_DATABASE_URL into a file-defined default metastore', () => {
     const config = parse({ metastores: { default: { poolSize: 1 } } }, { SCALER_DATABASE_URL: DB_URL });
-    expect(config.metastores).toEqual([{ name: 'default', url: DB_URL, poolSize: 1 }]);
+    expect(config.metastores).toEqual([{ name: 'default', connection: DB_CONNECTION, poolSize: 1 }]);
   });
 
   it('keeps file-defined metastores next to SCALER_DATABASE_URL', () => {
@@ -169,19 +185,50 @@ describe('parseConfig sources', () => {
 
   it('reads a metastore URL from the variable named by urlFromEnv', () => {
     const config = parse({ metastores: { main: { urlFromEnv: 'MY_DB_URL' } } }, { MY_DB_URL: DB_URL });
-    expect(config.metastores).toEqual([{ name: 'main', url: DB_URL, poolSize: 2 }]);
+    expect(config.metastores).toEqual([{ name: 'main', connection: DB_CONNECTION, poolSize: 2 }]);
   });
 });
 
-describe('parseConfig URL normalisation', () => {
-  it.each([
-    ['postgresql+psycopg2://u:p@h:5432/db', 'postgresql://u:p@h:5432/db'],
-    ['postgres://u:p@h/db', 'postgresql://u:p@h/db'],
-    ['POSTGRESQL://u:p@h/db', 'postgresql://u:p@h/db'],
-    ['postgresql+asyncpg://u:p@h/db?sslmode=require', 'postgresql://u:p@h/db?sslmode=require'],
-    ['postgresql://u:p%40ss@h/db', 'postgresql://u:p%40ss@h/db'],
-  ])('normalises %s to %s', (raw, expected) => {
-    expect(parse({}, { SCALER_DATABASE_URL: raw }).metastores[0]?.url).toBe(expected);
+describe('parseConfig metastore connections', () => {
+  it.each(['postgresql+psycopg2://airflow:pw@pgbouncer:6432/airflow', 'postgres://airflow:pw@pgbouncer:6432/airflow', 'host=pgbouncer port=6432 dbname=airflow user=airflow password=pw'])(
+    'reads %s as the same connection',
+    (raw) => {
+      expect(parse({}, { SCALER_DATABASE_URL: raw }).metastores[0]?.connection).toEqual(DB_CONNECTION);
+    },
+  );
+
+  it('takes the password from passwordFile, less one trailing newline, so it needs no encoding', () => {
+    const files: Record<string, string> = { '/run/secrets/pw': 'p@ss/w:rd?#\n' };
+    const config = parseConfig({
+      file: {},
+      env: { SCALER_DATABASE_URL: 'postgresql://airflow@pgbouncer:6432/airflow', SCALER_DATABASE_PASSWORD_FILE: '/run/secrets/pw' },
+      readSecretFile: (path) => files[path] ?? '',
+    });
+    expect(config.metastores[0]?.connection.password).toBe('p@ss/w:rd?#');
+  });
+
+  it('names an unreadable, empty or doubled password file without showing a password', () => {
+    const readSecretFile = (path: string): string => {
+      if (path === '/empty') return '\n';
+      throw new Error('ENOENT: no such file or directory');
+    };
+    const problems = (env: Record<string, string>): readonly string[] => {
+      try {
+        parseConfig({ file: {}, env, readSecretFile });
+      } catch (err) {
+        return (err as ScalerError).problems;
+      }
+      return [];
+    };
+    expect(problems({ SCALER_DATABASE_URL: 'postgresql://a@db/x', SCALER_DATABASE_PASSWORD_FILE: '/missing' })).toEqual([
+      'metastores.default.passwordFile (from SCALER_DATABASE_PASSWORD_FILE)="/missing" cannot be read: ENOENT: no such file or directory',
+    ]);
+    expect(problems({ SCALER_DATABASE_URL: 'postgresql://a@db/x', SCALER_DATABASE_PASSWORD_FILE: '/empty' })).toEqual([
+      'metastores.default.passwordFile (from SCALER_DATABASE_PASSWORD_FILE)="/empty" is empty',
+    ]);
+    const doubled = problems({ SCALER_DATABASE_URL: `postgresql://a:${SECRET}@db/x`, SCALER_DATABASE_PASSWORD_FILE: '/empty' });
+    expect(doubled).toEqual([expect.stringContaining('the URL holds a password too')]);
+    expect(doubled.join('')).not.toContain(SECRET);
   });
 });
 
@@ -203,7 +250,7 @@ describe('parseConfig scale-in', () => {
   it('rejects a non-Redis broker naming the key without showing its password', () => {
     const err = parseError({}, { SCALER_DATABASE_URL: DB_URL, SCALER_BROKER_URL: `amqp://user:${SECRET}@rabbit:5672//` });
     expect(err.problems).toEqual([
-      'scaleIn.broker.url (from SCALER_BROKER_URL)="amqp://user:*****@rabbit:5672//" must start with redis:// or rediss:// ' +
+      'scaleIn.broker.url (from SCALER_BROKER_URL)=(not shown) must start with redis:// or rediss:// ' +
         '(the Celery broker of the Airflow chart; other brokers are not supported for draining)',
     ]);
     expect(allText(err)).not.toContain(SECRET);
@@ -212,7 +259,7 @@ describe('parseConfig scale-in', () => {
   it('rejects a Redis broker URL the Celery adapter could not use, naming the key without its password', () => {
     const err = parseError({}, { SCALER_DATABASE_URL: DB_URL, SCALER_BROKER_URL: `redis://:${SECRET}@redis:6379/zero` });
     expect(err.problems).toEqual([
-      'scaleIn.broker.url (from SCALER_BROKER_URL)="redis://:*****@redis:6379/zero" is not usable: ' +
+      'scaleIn.broker.url (from SCALER_BROKER_URL)=(not shown) is not usable: ' +
         'invalid Celery broker URL: the path must be a database number',
     ]);
     expect(allText(err)).not.toContain(SECRET);
@@ -224,8 +271,9 @@ describe('parseConfig scale-in', () => {
       { SCALER_DATABASE_URL: DB_URL },
     );
     expect(err.problems).toEqual([
-      'scaleIn.kubernets is not a known key',
+      'scaleIn.kubernets is not a known key (did you mean "kubernetes"?)',
       'scaleIn.kubernetes="yes" must be one of auto, in-cluster, off',
+      'scaleIn.broker.urlFromEnv="NOPE" names an unset variable',
     ]);
   });
 
@@ -259,9 +307,9 @@ describe('parseConfig errors', () => {
     expect(err.problems).toEqual(
       expect.arrayContaining([
         'bogus is not a known key',
-        'grpc.prot is not a known key',
-        'poll.interval is not a known key',
-        'metastores.default.pool is not a known key',
+        'grpc.prot is not a known key (did you mean "port"?)',
+        'poll.interval is not a known key (did you mean "intervalMs"?)',
+        'metastores.default.pool is not a known key (did you mean "poolSize"?)',
       ]),
     );
     expect(err.problems).toHaveLength(4);
@@ -297,12 +345,12 @@ describe('parseConfig errors', () => {
 
   it('names the file key and value when a file value is invalid', () => {
     const err = parseError({ grpc: { port: 1.5 } }, { SCALER_DATABASE_URL: DB_URL });
-    expect(err.problems).toEqual([expect.stringMatching(/^grpc\.port="1\.5" /)]);
+    expect(err.problems).toEqual(['grpc.port=1.5 must be a whole number from 0 to 65535']);
   });
 
   it('rejects poolSize outside 1..2', () => {
     const err = parseError({ metastores: { default: { url: DB_URL, poolSize: 3 } } });
-    expect(err.problems[0]).toContain('metastores.default.poolSize="3"');
+    expect(err.problems[0]).toBe('metastores.default.poolSize=3 must be between 1 and 2');
   });
 
   it('lists all problems at once', () => {
@@ -324,7 +372,7 @@ describe('parseConfig errors', () => {
     );
     expect(err.problems).toHaveLength(5);
     expect(err.problems.some((p) => p.includes('metastores.Bad_Name is not a valid metastore name'))).toBe(true);
-    expect(err.problems.some((p) => p.includes('metastores.other.url="mysql://h/db"'))).toBe(true);
+    expect(err.problems.some((p) => p.includes('metastores.other.url=(not shown) must start with postgresql://'))).toBe(true);
     expect(err.problems.some((p) => p.includes('metastores.third needs exactly one of url or urlFromEnv'))).toBe(true);
     expect(err.problems.some((p) => p.includes('poll.staleAfterMs (from SCALER_STALE_AFTER_MS)=5000'))).toBe(true);
     expect(err.problems.some((p) => p.includes('grpc.port (from SCALER_GRPC_PORT)=8080 must differ'))).toBe(true);
@@ -366,7 +414,7 @@ describe('parseConfig errors', () => {
 
   it('rejects a metastore with both url and urlFromEnv', () => {
     const err = parseError({ metastores: { default: { urlFromEnv: 'DB' } } }, { SCALER_DATABASE_URL: DB_URL, DB: DB_URL });
-    expect(err.problems).toEqual([expect.stringContaining('metastores.default needs exactly one of url or urlFromEnv')]);
+    expect(err.problems).toEqual(['metastores.default needs at most one of url or urlFromEnv']);
   });
 
   it.each([[{}], [{ MY_DB_URL: '' }]])('rejects urlFromEnv naming an unset or empty variable (env %j)', (env) => {
@@ -378,13 +426,14 @@ describe('parseConfig errors', () => {
     ['mysql://u:p@h/db', 'must start with postgresql://'],
     ['postgresql://', 'has no host'],
     ['postgresql:///db', 'has no host'],
-    ['postgresql://u:p@h:notaport/db', 'is not a valid URI'],
+    ['postgresql://u:p@h:notaport/db', 'host[:port]'],
     ['postgresql://u:%zz@h/db', 'percent-encoding'],
-  ])('rejects the metastore URL %s (%s)', (url, reason) => {
+  ])('rejects the metastore URL %s (%s), describing the expected shape', (url, reason) => {
     const err = parseError({}, { SCALER_DATABASE_URL: url });
     expect(err.problems).toHaveLength(1);
-    expect(err.problems[0]).toContain('metastores.default.url (from SCALER_DATABASE_URL)=');
+    expect(err.problems[0]).toContain('metastores.default.url (from SCALER_DATABASE_URL)=(not shown) ');
     expect(err.problems[0]).toContain(reason);
+    expect(err.problems[0]).toContain('expected postgresql://USER[:PASSWORD]@HOST');
   });
 });
 
@@ -398,7 +447,12 @@ describe('parseConfig never leaks passwords', () => {
     `postgresql://airflow:${SECRET}%zz@db/airflow`,
     `postgresql:///airflow?user=airflow&password=${SECRET}`,
     `postgresql://airflow:${SECRET}/x@db/airflow`,
+    `postgresql://airflow:${SECRET}?x@db/airflow`,
+    `postgresql://airflow:${SECRET}#x@db/airflow`,
+    `postgresql://airflow:p@${SECRET}/wo:rd?x@db/airflow`,
     `jdbc:postgresql://airflow:${SECRET}@db/airflow`,
+    `host=db user=airflow password=${SECRET} port=x`,
+    `host=db user=airflow password='${SECRET}`,
   ];
 
   it.each(leakyUrls)('keeps the password out of errors for SCALER_DATABASE_URL=%s', (url) => {
@@ -418,9 +472,10 @@ describe('parseConfig never leaks passwords', () => {
     expect(allText(err)).not.toContain(SECRET);
   });
 
-  it('shows the rest of the URL with the password masked', () => {
+  it('shows nothing of a rejected URL, only its key and the expected shape', () => {
     const err = parseError({}, { SCALER_DATABASE_URL: `mysql://airflow:${SECRET}@db/airflow` });
-    expect(err.problems[0]).toContain('"mysql://airflow:*****@db/airflow"');
+    expect(err.problems[0]).toContain('(from SCALER_DATABASE_URL)=(not shown) must start with postgresql://');
+    expect(allText(err)).not.toContain('db/airflow');
   });
 
   it('keeps the password out of errors when the URL is valid but something else is not', () => {

@@ -8,9 +8,9 @@ import {
   DEFAULT_WORKER_CONCURRENCY,
   KEDA_OWN_METADATA_KEYS,
   MetadataKey,
-  describeValue,
   parseScalerMetadata,
 } from '../../../src/core/metadata.js';
+import { describeValue } from '../../../src/core/validation.js';
 import type { ParsedMetadata } from '../../../src/core/metadata.js';
 
 const KNOWN: ReadonlySet<string> = new Set(['default', 'analytics']);

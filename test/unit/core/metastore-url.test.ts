@@ -1,129 +1,146 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { normalizeMetastoreUrl, redactUrl } from '../../../src/core/metastore-url.js';
+import { parseMetastoreUrl } from '../../../src/core/metastore-url.js';
+import type { MetastoreConnection } from '../../../src/core/metastore-url.js';
 
-describe('normalizeMetastoreUrl', () => {
+function accept(raw: string): MetastoreConnection {
+  const parsed = parseMetastoreUrl(raw);
+  if (!parsed.ok) throw new Error(`rejected: ${parsed.reason}`);
+  return parsed.value;
+}
+
+function reject(raw: string): string {
+  const parsed = parseMetastoreUrl(raw);
+  if (parsed.ok) throw new Error('accepted');
+  return parsed.reason;
+}
+
+describe('parseMetastoreUrl: URIs', () => {
   it.each([
-    ['postgresql://u:p@h:5432/db', 'postgresql://u:p@h:5432/db'],
-    ['postgres://u:p@h:5432/db', 'postgresql://u:p@h:5432/db'],
-    ['postgresql+psycopg2://u:p@h:5432/db', 'postgresql://u:p@h:5432/db'],
-    ['postgresql+psycopg://u:p@h/db', 'postgresql://u:p@h/db'],
-    ['postgres+asyncpg://u:p@h/db', 'postgresql://u:p@h/db'],
-    ['postgresql+pg8000://u:p@h/db', 'postgresql://u:p@h/db'],
-    ['PostgreSQL://u:p@h/db', 'postgresql://u:p@h/db'],
-    ['postgresql://h/db', 'postgresql://h/db'],
-    ['postgresql://h', 'postgresql://h'],
-    ['postgresql://[::1]:5432/db', 'postgresql://[::1]:5432/db'],
-  ])('accepts %s as %s', (raw, url) => {
-    expect(normalizeMetastoreUrl(raw)).toEqual({ ok: true, url });
+    'postgresql://u:p@h:5432/db',
+    'postgres://u:p@h:5432/db',
+    'postgresql+psycopg2://u:p@h:5432/db',
+    'postgres+asyncpg://u:p@h:5432/db',
+    'PostgreSQL://u:p@h:5432/db',
+  ])('reads %s in every scheme Airflow and libpq use', (raw) => {
+    expect(accept(raw)).toEqual({ host: 'h', port: 5432, user: 'u', password: 'p', database: 'db', params: {}, display: 'postgresql://u@h:5432/db' });
   });
 
-  it('keeps credentials and query parameters URL-encoded', () => {
-    const raw = 'postgresql+psycopg2://us%40er:p%40ss%2Fw%3Ard@h:6432/air%20flow?sslmode=require&application_name=x';
-    expect(normalizeMetastoreUrl(raw)).toEqual({
-      ok: true,
-      url: 'postgresql://us%40er:p%40ss%2Fw%3Ard@h:6432/air%20flow?sslmode=require&application_name=x',
-    });
+  it('decodes percent-encoded credentials and database names', () => {
+    const c = accept('postgresql://us%40er:p%40ss%2Fw%3Ard%20x%23@h/air%20flow');
+    expect([c.user, c.password, c.database]).toEqual(['us@er', 'p@ss/w:rd x#', 'air flow']);
   });
 
-  it('accepts a socket directory given as ?host= instead of an authority host', () => {
-    expect(normalizeMetastoreUrl('postgresql:///airflow?host=/var/run/postgresql')).toEqual({
-      ok: true,
-      url: 'postgresql:///airflow?host=/var/run/postgresql',
-    });
+  it('takes a password that contains ":" after the first one', () => {
+    expect(accept('postgresql://u:a:b:c@h/db').password).toBe('a:b:c');
   });
 
-  it.each(['mysql://u:p@h/db', 'postgresqlx://h/db', 'http://h/db', 'h:5432/db', '', 'postgresql:/h/db', ' postgresql://h/db'])(
-    'rejects %j for its scheme',
-    (raw) => {
-      const check = normalizeMetastoreUrl(raw);
-      expect(check.ok).toBe(false);
-      if (!check.ok) expect(check.reason).toContain('must start with postgresql://');
-    },
-  );
-
-  it.each(['postgresql://', 'postgresql:///db', 'postgresql:///db?sslmode=require'])(
-    'rejects %j for having no host',
-    (raw) => {
-      expect(normalizeMetastoreUrl(raw)).toEqual({ ok: false, reason: 'has no host' });
-    },
-  );
-
-  it.each(['postgresql://h:notaport/db', 'postgresql://h:99999/db', 'postgresql://u:p@h:x/db', 'postgresql://u:p@/db'])(
-    'rejects %j as not a valid URI',
-    (raw) => {
-      expect(normalizeMetastoreUrl(raw)).toEqual({ ok: false, reason: 'is not a valid URI' });
-    },
-  );
-
-  it.each(['postgresql://u:%zz@h/db', 'postgresql://%E0%A4%A@h/db'])('rejects bad percent-encoding in %j', (raw) => {
-    expect(normalizeMetastoreUrl(raw)).toEqual({
-      ok: false,
-      reason: 'has credentials that are not valid percent-encoding',
-    });
+  it('takes an unencoded "@" in the password by the last "@" before the host', () => {
+    expect(accept('postgresql://u:p@ss@h/db')).toMatchObject({ user: 'u', password: 'p@ss', host: 'h' });
   });
 
-  it('never puts the URL itself into the rejection reason', () => {
-    fc.assert(
-      fc.property(fc.string({ maxLength: 60 }), (raw) => {
-        const check = normalizeMetastoreUrl(`postgresql://u:${raw}@h/db`);
-        if (!check.ok && raw.length > 3) expect(check.reason).not.toContain(raw);
-      }),
+  it('reads credentials, host and database given as query parameters, keeps the rest by name', () => {
+    const c = accept('postgresql:///airflow?host=/var/run/postgresql&user=a&password=pw&sslmode=require&application_name=x');
+    expect(c).toMatchObject({ host: '/var/run/postgresql', user: 'a', password: 'pw', database: 'airflow' });
+    expect(c.params).toEqual({ sslmode: 'require', application_name: 'x' });
+  });
+
+  it('reads an IPv6 host', () => {
+    expect(accept('postgresql://[::1]:6432/db')).toMatchObject({ host: '::1', port: 6432 });
+  });
+
+  it('shows only user, host, port and database in the display form', () => {
+    expect(accept('postgresql://airflow:s3cret@pgbouncer:6432/airflow?sslmode=require&password=x').display).toBe(
+      'postgresql://airflow@pgbouncer:6432/airflow',
     );
   });
 
-  it('always yields a postgresql:// URL when it accepts', () => {
-    fc.assert(
-      fc.property(fc.constantFrom('postgres', 'postgresql', 'POSTGRES', 'postgresql+psycopg2'), fc.webAuthority(), (scheme, authority) => {
-        const check = normalizeMetastoreUrl(`${scheme}://${authority}/db`);
-        if (check.ok) expect(check.url.startsWith('postgresql://')).toBe(true);
-      }),
-    );
+  it.each([
+    ['postgresql://u:pa/ss@h/db', '"@" after a "/" or "?"'],
+    ['postgresql://u:pa?ss@h/db', '"@" after a "/" or "?"'],
+    ['postgresql://u:p@ss/wo:rd?x@h/db', '"@" after a "/" or "?"'],
+    ['postgresql://u:pa#ss@h/db', 'contains "#"'],
+    ['postgresql://u:%zz@h/db', 'not valid percent-encoding'],
+    ['postgresql://h:notaport/db', 'host[:port]'],
+    ['postgresql://h:99999/db', 'port outside'],
+    ['postgresql://', 'has no host'],
+    ['postgresql:///db?sslmode=require', 'has no host'],
+    ['postgresql://a,b/db', 'characters a host name cannot have'],
+    ['mysql://u:p@h/db', 'must start with postgresql://'],
+    ['jdbc:postgresql://u:p@h/db', 'neither'],
+    ['', 'is empty'],
+  ])('rejects %j: %s', (raw, reason) => {
+    expect(reject(raw)).toContain(reason);
   });
 });
 
-describe('redactUrl', () => {
+describe('parseMetastoreUrl: libpq keyword/value strings', () => {
+  it('reads every connection keyword and keeps the others by name', () => {
+    expect(accept("host=pgbouncer port=6432 dbname=airflow user=airflow password=s3cret sslmode=verify-full sslrootcert=/ca.pem")).toEqual({
+      host: 'pgbouncer',
+      port: 6432,
+      user: 'airflow',
+      password: 's3cret',
+      database: 'airflow',
+      params: { sslmode: 'verify-full', sslrootcert: '/ca.pem' },
+      display: 'postgresql://airflow@pgbouncer:6432/airflow',
+    });
+  });
+
+  it('reads quoted values with spaces and escaped quotes, and spaces around "="', () => {
+    const c = accept("host = db  password = 'it\\'s \\'quoted\\' \\\\ x' user=u dbname='air flow'");
+    expect(c.password).toBe("it's 'quoted' \\ x");
+    expect(c.database).toBe('air flow');
+  });
+
+  it('reads backslash escapes in unquoted values', () => {
+    expect(accept('host=db password=a\\ b').password).toBe('a b');
+  });
+
   it.each([
-    ['postgresql://airflow:s3cret@h:5432/db', 'postgresql://airflow:*****@h:5432/db'],
-    ['postgresql+psycopg2://airflow:s3cret@h/db', 'postgresql+psycopg2://airflow:*****@h/db'],
-    ['postgres://:s3cret@h/db', 'postgres://:*****@h/db'],
-    ['mysql://airflow:s3cret@h/db', 'mysql://airflow:*****@h/db'],
-    ['postgresql://airflow:p%40ss@h/db', 'postgresql://airflow:*****@h/db'],
-    ['postgresql://airflow:s3cret@h/db?sslmode=require', 'postgresql://airflow:*****@h/db?sslmode=require'],
-  ])('masks the password in %s', (raw, expected) => {
-    expect(redactUrl(raw)).toBe(expected);
+    ['host=db password', 'not followed by "="'],
+    ["host=db password='open", 'unterminated'],
+    ['host=a,b dbname=x', 'several hosts'],
+    ['dbname=x user=y', 'has no host'],
+    ['host=db port=x', 'port outside'],
+  ])('rejects %j: %s', (raw, reason) => {
+    expect(reject(raw)).toContain(reason);
   });
+});
 
-  it('masks a password containing an unencoded "/" or "@"', () => {
-    expect(redactUrl('postgresql://airflow:s3/cret@h/db')).toBe('postgresql://airflow:*****@h/db');
-    expect(redactUrl('postgresql://airflow:s3@cret@h/db')).toBe('postgresql://airflow:*****@h/db');
-  });
+describe('parseMetastoreUrl never quotes its input', () => {
+  const secret = fc.stringMatching(/^[A-Za-z0-9!$&'()*+,;=%/?#@:-]{8,24}$/).filter((s) => /[A-Za-z0-9]{5}/.test(s));
 
-  it('masks a password given as a query parameter', () => {
-    expect(redactUrl('postgresql://h/db?user=airflow&password=s3cret&sslmode=require')).toBe(
-      'postgresql://h/db?user=airflow&password=*****&sslmode=require',
-    );
-    expect(redactUrl('postgresql:///db?password=s3cret')).toBe('postgresql:///db?password=*****');
-  });
-
-  it.each([
-    'postgresql://h:5432/db',
-    'postgresql://airflow@h:5432/db',
-    'postgresql://h/db?sslmode=require&application_name=x',
-    'postgresql:///db?host=/var/run/postgresql',
-    'not a url at all',
-    '',
-  ])('leaves %j without a password unchanged', (raw) => {
-    expect(redactUrl(raw)).toBe(raw);
-  });
-
-  it('never leaves a generated password in the output', () => {
-    const password = fc.stringMatching(/^[A-Za-z0-9._~!$&'()*+,;=%/@-]{6,30}$/).filter((pw) => /[A-Za-z0-9]{6}/.test(pw));
+  it('keeps any generated password out of every rejection reason', () => {
     fc.assert(
-      fc.property(fc.constantFrom('postgresql', 'postgres', 'postgresql+psycopg2', 'mysql'), fc.constantFrom('airflow', ''), password, (scheme, user, pw) => {
-        const redacted = redactUrl(`${scheme}://${user}:${pw}@pgbouncer.example:6432/airflow`);
-        expect(redacted).toBe(`${scheme}://${user}:*****@pgbouncer.example:6432/airflow`);
+      fc.property(
+        secret,
+        fc.constantFrom(
+          (pw: string) => `postgresql://airflow:${pw}@pgbouncer:6432/airflow`,
+          (pw: string) => `postgresql://airflow:${pw}@pgbouncer:x/airflow`,
+          (pw: string) => `mysql://airflow:${pw}@db/airflow`,
+          (pw: string) => `host=db password=${pw} port=x`,
+          (pw: string) => `host=db password='${pw}`,
+          (pw: string) => `host=a,b password=${pw}`,
+          (pw: string) => pw,
+        ),
+        (pw, make) => {
+          const parsed = parseMetastoreUrl(make(pw));
+          if (!parsed.ok) expect(parsed.reason).not.toContain(pw);
+          else expect(parsed.value.display).not.toContain(pw);
+        },
+      ),
+    );
+  });
+
+  it('either refuses a password with reserved characters or returns it whole, never split into the host', () => {
+    fc.assert(
+      fc.property(secret, (pw) => {
+        const parsed = parseMetastoreUrl(`postgresql://airflow:${pw}@pgbouncer.example:6432/airflow`);
+        if (!parsed.ok) return;
+        expect(parsed.value.host).toBe('pgbouncer.example');
+        expect(parsed.value.display).toBe('postgresql://airflow@pgbouncer.example:6432/airflow');
       }),
     );
   });

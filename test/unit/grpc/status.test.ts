@@ -7,6 +7,9 @@ import { statusName, toGrpcError } from '../../../src/grpc/status.js';
 const EXPECTED: Record<ErrorCode, status> = {
   ASC_INVALID_METADATA: status.INVALID_ARGUMENT,
   ASC_INVALID_CONFIG: status.INVALID_ARGUMENT,
+  ASC_INVALID_REQUEST: status.INVALID_ARGUMENT,
+  ASC_TOO_MANY_STREAMS: status.RESOURCE_EXHAUSTED,
+  ASC_LISTEN_FAILED: status.UNAVAILABLE,
   ASC_UNKNOWN_METRIC: status.NOT_FOUND,
   ASC_NO_SNAPSHOT: status.UNAVAILABLE,
   ASC_STALE_SNAPSHOT: status.UNAVAILABLE,

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
 import type { MetastoreConfig } from '../../../src/core/config.js';
+import { parseMetastoreUrl } from '../../../src/core/metastore-url.js';
 import { APPLICATION_NAME, pgClientSettings } from '../../../src/metastore/client-config.js';
 
 function metastore(url: string, poolSize = 2): MetastoreConfig {
-  return { name: 'default', url, poolSize };
+  const parsed = parseMetastoreUrl(url);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return { name: 'default', connection: parsed.value, poolSize };
 }
 
 describe('pgClientSettings', () => {
