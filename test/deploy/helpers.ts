@@ -1,30 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 import { Certificate } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate';
 import { Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Issuer';
-import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
-import { TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { loadAll, load } from 'js-yaml';
-import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { Job } from 'kubernetes-models/batch/v1/Job';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
-import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
-import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
-import { StorageClass } from 'kubernetes-models/storage.k8s.io/v1/StorageClass';
-import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import { Service } from 'kubernetes-models/v1/Service';
-import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const CHART_FIXTURES = join(REPO_ROOT, 'test/deploy/fixtures/airflow-chart-1.19.0');
-export const CHART_VALUES_DIR = join(REPO_ROOT, 'chart-values');
-export const DEPLOY_DIR = join(REPO_ROOT, 'deploy');
+import { CORE_KINDS, unknownMetadataFields, validateCore } from './support/core-schema.js';
+import { KEDA_KINDS, validateKeda } from './support/keda-schema.js';
+import { CHART_FIXTURES, CHART_VALUES_DIR } from './support/paths.js';
+import { kubectlBinary } from './support/tools.js';
+
+export { CHART_FIXTURES, CHART_VALUES_DIR, DEPLOY_DIR, REPO_ROOT, SCALER_CHART } from './support/paths.js';
 
 export type YamlMap = Record<string, unknown>;
 
@@ -100,14 +89,13 @@ export function parseManifests(text: string): Manifest[] {
   return docs;
 }
 
-/** `kubectl kustomize DIR` (kubectl's built-in kustomize; no cluster needed). */
+/** `kubectl kustomize DIR` with kubectl 1.35 from the npm layer (support/tools.ts; no cluster needed). */
 export function kustomize(dir: string): Manifest[] {
   let text: string;
   try {
-    text = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    text = execFileSync(kubectlBinary(), ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
-    const { code, stderr } = err as { code?: string; stderr?: string };
-    if (code === 'ENOENT') throw new Error('kubectl >= 1.27 (kustomize v5: components, replacements) must be on PATH to render deploy/', { cause: err });
+    const { stderr } = err as { stderr?: string };
     throw new Error(`kubectl kustomize ${dir} failed: ${stderr ?? String(err)}`, { cause: err });
   }
   return parseManifests(text);
@@ -129,33 +117,36 @@ interface Validatable {
 }
 type ModelClass = new (data: never) => Validatable;
 
-/** Offline schemas for every kind the kit renders: kubernetes-models and its KEDA, cert-manager and Prometheus Operator packages. */
-const MODELS: Readonly<Record<string, ModelClass>> = {
-  'v1/ServiceAccount': ServiceAccount,
-  'v1/ConfigMap': ConfigMap,
-  'v1/Service': Service,
-  'apps/v1/Deployment': Deployment,
-  'batch/v1/Job': Job,
-  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
-  'rbac.authorization.k8s.io/v1/Role': Role,
-  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
-  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
-  'storage.k8s.io/v1/StorageClass': StorageClass,
-  'keda.sh/v1alpha1/ScaledObject': ScaledObject,
-  'keda.sh/v1alpha1/TriggerAuthentication': TriggerAuthentication,
+/**
+ * cert-manager and Prometheus Operator kinds: the @kubernetes-models packages' schemas (types and
+ * required fields; unknown fields are not caught there, only under metadata).
+ */
+const OPERATOR_MODELS: Readonly<Record<string, ModelClass>> = {
   'cert-manager.io/v1/Certificate': Certificate,
   'cert-manager.io/v1/Issuer': Issuer,
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
   'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
 };
 
-/** Throws, naming the object, if its kind is unknown or it breaks its schema. */
+/**
+ * Throws, naming the object, if its kind is unknown or it breaks its schema: KEDA kinds against
+ * KEDA v2.20.2's CRDs (support/keda-schema.ts), core kinds against the Kubernetes schema with
+ * unknown fields as errors (support/core-schema.ts).
+ */
 export function validateManifest(manifest: Manifest): void {
   const key = `${manifest.apiVersion}/${manifest.kind}`;
-  const Model = MODELS[key];
-  if (Model === undefined) throw new Error(`${key} ${manifest.metadata.name}: no schema for this kind`);
   try {
-    new Model(structuredClone(manifest) as never).validate();
+    if (manifest.apiVersion === 'keda.sh/v1alpha1' && KEDA_KINDS.has(manifest.kind)) {
+      validateKeda(manifest);
+    } else if (key in CORE_KINDS) {
+      validateCore(key, manifest);
+    } else {
+      const Model = OPERATOR_MODELS[key];
+      if (Model === undefined) throw new Error('no schema for this kind');
+      new Model(structuredClone(manifest) as never).validate();
+      const unknown = unknownMetadataFields(manifest.metadata);
+      if (unknown.length > 0) throw new Error(`unknown field(s): ${unknown.join(', ')}`);
+    }
   } catch (err) {
     throw new Error(`${key} ${manifest.metadata.name}: ${(err as Error).message}`, { cause: err });
   }
