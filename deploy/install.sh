@@ -16,6 +16,8 @@ readonly CHART_REF="${CHART_REPO_NAME}/airflow"
 readonly KEDA_MIN_VERSION=2.17.0
 readonly HELM_MIN_VERSION=3.8.0
 readonly KUBECTL_MIN_VERSION=1.27.0
+# admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy (deploy/base/admission-policy.yaml).
+readonly KUBERNETES_MIN_VERSION=1.30.0
 readonly SCALER_DB_USER=airflow_keda_scaler
 readonly POST_RENDERER_PLUGIN=drop-worker-replicas
 
@@ -29,6 +31,16 @@ readonly SECRET_FERNET=airflow-fernet
 readonly SECRET_API=airflow-api-secret
 readonly SECRET_JWT=airflow-jwt
 readonly SECRET_SCALER=airflow-keda-scaler-metastore
+readonly SECRET_ADMIN=airflow-admin-user
+# Not secret: AWS' RDS certificate authorities, mounted into PgBouncer (chart-values/values.yaml).
+readonly CONFIGMAP_RDS_CA=airflow-rds-ca-bundle
+readonly RDS_CA_PATH=/etc/pgbouncer-rds/rds-ca-bundle.pem
+readonly GRANT_JOB=airflow-keda-scaler-grant
+readonly GRANT_DEADLINE_SECONDS=360 # the Job's activeDeadlineSeconds (300) plus a minute
+# Every object the scaler kustomization applies carries this label; a later run deletes those of
+# the pruned kinds that it no longer renders (features left out).
+readonly INSTALL_LABEL=airflow-keda-scaler/installed-by
+readonly INSTALL_LABEL_VALUE=install.sh
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(dirname "$SCRIPT_DIR")"
@@ -36,35 +48,47 @@ readonly SCRIPT_DIR REPO_DIR
 
 usage() {
   cat <<'USAGE'
-Usage: deploy/install.sh [--dry-run | --render] [--worker-sets] [--mtls] [--monitoring]
+Usage: deploy/install.sh [--dry-run | --render]
+                         [--worker-sets] [--mtls] [--monitoring]
 
-Installs or upgrades Airflow (chart 1.19.0) and airflow-keda-scaler. Safe to run again.
+Installs or upgrades Airflow (chart 1.19.0) and airflow-keda-scaler. Safe to run
+again; a feature left out on a later run is removed.
 
 Modes:
   (none)         check, then change the cluster
-  --dry-run      check tools, cluster and inputs, print every step and command (secrets
-                 masked), change nothing
-  --render       print the scaler manifests this install would apply (no cluster, no secrets)
+  --dry-run      check tools, cluster and inputs, print every step and command
+                 (secrets masked), change nothing
+  --render       print the scaler manifests this install would apply
+                 (no cluster, no secrets)
 Features:
-  --worker-sets  also chart-values/values-worker-sets.yaml and one ScaledObject per worker set
+  --worker-sets  chart-values/values-worker-sets.yaml, a ScaledObject per set
   --mtls         mTLS between KEDA and the scaler (needs cert-manager)
   --monitoring   ServiceMonitor and alert rules (needs the Prometheus Operator)
 
-Inputs (environment). A secret NAME may instead be read from the file named by NAME_FILE.
-  AIRFLOW_DB_URL         secret  postgresql://USER:PASSWORD@RDS-HOST:5432/DB[?sslmode=require]
-                                 (the Airflow user of deploy/rds/01-database-and-roles.sql;
-                                 URL-encode special characters)
-  SCALER_DB_PASSWORD     secret  password of the scaler's read-only role airflow_keda_scaler
-  AIRFLOW_ADMIN_PASSWORD secret  password of the Airflow UI user "admin" (12+ characters)
-  GIT_SSH_KEY            secret  private deploy key of the DAG repository
-  GIT_KNOWN_HOSTS                known_hosts lines of the git host (ssh-keyscan, verified)
-  GIT_REPO                       git@github.com:ORG/REPO.git (SSH, scp-like form)
-  SCALER_IMAGE                   the scaler image you pushed, REGISTRY/REPO:TAG or @sha256:DIGEST
+Inputs, from the environment. A secret NAME may come from the file NAME_FILE.
+  AIRFLOW_DB_URL           secret. The Airflow user of deploy/rds/01-*.sql:
+      postgresql://USER:PASSWORD@RDS-HOST:5432/DB[?sslmode=verify-ca]
+      (sslmode verify-full unless given; URL-encode special characters)
+  RDS_CA_BUNDLE_FILE       AWS' RDS CA bundle (global-bundle.pem), PEM:
+                           PgBouncer verifies RDS against it
+  SCALER_DB_PASSWORD       secret. The scaler's role airflow_keda_scaler
+  AIRFLOW_ADMIN_PASSWORD   secret. The UI user "admin", 12+ characters
+  GIT_SSH_KEY              secret. The DAG repository's deploy key, without
+                           a passphrase
+  GIT_KNOWN_HOSTS          known_hosts lines of the git host (ssh-keyscan)
+  GIT_REPO                 git@HOST:ORG/REPO.git or
+                           ssh://[USER@]HOST[:PORT]/PATH
+  SCALER_IMAGE             the scaler image you pushed, REGISTRY/REPO:TAG
+                           or REGISTRY/REPO@sha256:DIGEST
 Optional:
   AIRFLOW_NAMESPACE (airflow)  AIRFLOW_RELEASE (airflow)  GIT_BRANCH (main)
   KEDA_NAMESPACE (keda)  MONITORING_NAMESPACE (monitoring)
-  EFS_FILE_SYSTEM_ID     fs-... : creates StorageClass efs-sc when the cluster has none
-  HELM_TIMEOUT (20m)     how long helm may take, database migrations included
+  EFS_FILE_SYSTEM_ID       fs-...: creates StorageClass efs-sc if missing
+  UI_TLS_CERTIFICATE_ARN   arn:aws:acm:...: the UI's load balancer serves
+                           HTTPS on 443 with this ACM certificate
+  GRANT_IMAGE              REGISTRY/REPO@sha256:DIGEST with psql, for the
+                           grant Job (default: postgres:17-alpine, pinned)
+  HELM_TIMEOUT (20m)       how long helm may take, migrations included
 USAGE
 }
 
@@ -152,15 +176,19 @@ read_input() {
   fi
 }
 
-# Sets the global named by $2 from input $1; records a problem when required and missing.
+# Sets the global named by $2 from input $1; records a problem when required and missing, or
+# longer than $4 characters.
 load_input() {
-  local name=$1 target=$2 required=$3 file_var="${1}_FILE" value='' rc=0
+  local name=$1 target=$2 required=$3 max=$4 file_var="${1}_FILE" value='' rc=0
   value="$(read_input "$name")" || rc=$?
   if ((rc != 0)); then
     problem "$file_var=\"${!file_var}\": cannot read that file"
     value=''
   elif [[ -z "$value" && "$required" == required ]]; then
     problem "$name is not set (set $name, or $file_var to a file holding it)"
+  elif ((${#value} > max)); then
+    problem "$name is longer than $max characters (value not shown)"
+    value=''
   fi
   printf -v "$target" '%s' "$value"
 }
@@ -309,7 +337,10 @@ validate_image() {
   problem "SCALER_IMAGE=\"$image\" is not an image reference with an explicit tag or digest (REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:DIGEST)"
 }
 
-# AIRFLOW_DB_URL: postgresql://USER:PASSWORD@HOST[:PORT]/DBNAME[?sslmode=MODE]
+# AIRFLOW_DB_URL: postgresql://USER:PASSWORD@HOST[:PORT]/DBNAME[?sslmode=MODE]. MODE is PgBouncer's
+# server_tls_sslmode towards RDS: verify-full (default; the certificate chains to the RDS CA
+# bundle and names the endpoint) or verify-ca. Modes that do not verify (require, prefer,
+# disable) are refused: they let anyone on the path impersonate the database.
 validate_db_url() {
   local url=$1 query
   if [[ -z "$url" ]]; then return 0; fi
@@ -331,12 +362,14 @@ validate_db_url() {
   DB_PORT=${BASH_REMATCH[7]:-5432}
   DB_NAME=${BASH_REMATCH[8]}
   query=${BASH_REMATCH[10]}
-  DB_SSLMODE=require
+  DB_SSLMODE=verify-full
   if [[ -n "$query" ]]; then
-    if [[ "$query" =~ ^sslmode=(disable|prefer|require)$ ]]; then
+    if [[ "$query" =~ ^sslmode=(verify-full|verify-ca)$ ]]; then
       DB_SSLMODE=${BASH_REMATCH[1]}
+    elif [[ "$query" =~ ^sslmode=(disable|allow|prefer|require)$ ]]; then
+      problem "AIRFLOW_DB_URL: sslmode=${BASH_REMATCH[1]} does not verify the RDS certificate; use sslmode=verify-full (the default) with RDS_CA_BUNDLE_FILE"
     else
-      problem "AIRFLOW_DB_URL: the only query parameter understood is sslmode=disable|prefer|require (PgBouncer's server_tls_sslmode towards RDS); got \"?$query\""
+      problem "AIRFLOW_DB_URL: the only query parameter understood is sslmode=verify-full|verify-ca (PgBouncer's server_tls_sslmode towards RDS); got \"?$query\""
     fi
   fi
   if ! valid_percent_encoding "$DB_USER_ENC$DB_PASSWORD_ENC"; then
@@ -359,16 +392,111 @@ validate_db_url() {
   fi
 }
 
+# GIT_SSH_KEY must be a private key git-sync can use as it is: no passphrase. PEM keys say so in
+# their armor (PKCS#8 "ENCRYPTED PRIVATE KEY", or the legacy "Proc-Type: 4,ENCRYPTED" header);
+# OpenSSH keys (ssh-keygen's default since OpenSSH 7.8) only inside: the base64 body starts with
+# "openssh-key-v1\0" and then the cipher's name as a length-prefixed string, "none" when the key
+# is not encrypted (openssh-portable PROTOCOL.key).
+check_private_key() {
+  local key=$1 body hex magic len cipher='' i
+  if [[ "$key" == *"-----BEGIN ENCRYPTED PRIVATE KEY-----"* || "$key" == *"Proc-Type: 4,ENCRYPTED"* ]]; then
+    problem "GIT_SSH_KEY is passphrase-protected; git-sync needs a key without a passphrase (a read-only deploy key)"
+    return 0
+  fi
+  if [[ ! "$key" =~ -----BEGIN\ ([A-Z]+\ )?PRIVATE\ KEY-----(.*)-----END\ ([A-Z]+\ )?PRIVATE\ KEY----- ]]; then
+    problem "GIT_SSH_KEY is not a PEM/OpenSSH private key (-----BEGIN ... PRIVATE KEY-----; value not shown)"
+    return 0
+  fi
+  [[ "${BASH_REMATCH[1]}" == "OPENSSH " ]] || return 0
+  body=${BASH_REMATCH[2]//[[:space:]]/}
+  hex="$(printf '%s' "$body" | base64 -d 2>/dev/null | head -c 64 | od -An -v -tx1 | tr -d ' \n')" || hex=''
+  magic=6f70656e7373682d6b65792d763100 # "openssh-key-v1\0"
+  if [[ "${hex:0:30}" != "$magic" || ${#hex} -lt 38 ]]; then
+    problem "GIT_SSH_KEY is not a valid OpenSSH private key (its body does not start with openssh-key-v1; value not shown)"
+    return 0
+  fi
+  len=$((16#${hex:30:8}))
+  if ((len < 1 || len > 32 || ${#hex} < 38 + 2 * len)); then
+    problem "GIT_SSH_KEY is not a valid OpenSSH private key (cipher name; value not shown)"
+    return 0
+  fi
+  for ((i = 0; i < len; i++)); do
+    printf -v cipher '%s%b' "$cipher" "\\x${hex:38+2*i:2}"
+  done
+  if [[ "$cipher" != none ]]; then
+    problem "GIT_SSH_KEY is passphrase-protected ($cipher); git-sync needs a key without a passphrase (ssh-keygen -p -N '' -f KEY removes it)"
+  fi
+}
+
+# GIT_REPO over SSH: scp-like user@host:path, or ssh://[user@]host[:port]/path (git-sync v4 takes
+# both). GIT_KNOWN_HOSTS must hold a key for that host: "host" for port 22, "[host]:port" else.
+validate_git_repo() {
+  GIT_REPO_VALUE="${GIT_REPO:-}"
+  local host='' port=22 line patterns pattern want found=false hashed=false
+  local -a list
+  if [[ -z "$GIT_REPO_VALUE" ]]; then
+    problem "GIT_REPO is not set (the DAG repository, e.g. git@github.com:my-org/airflow-dags.git)"
+    return 0
+  fi
+  if [[ "$GIT_REPO_VALUE" == *..* || ${#GIT_REPO_VALUE} -gt 512 ]]; then
+    problem "GIT_REPO=\"$GIT_REPO_VALUE\" is not a repository address (no '..', at most 512 characters)"
+    return 0
+  fi
+  if [[ "$GIT_REPO_VALUE" =~ ^ssh://([A-Za-z0-9._-]+@)?([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:([0-9]{1,5}))?/[A-Za-z0-9._~/-]+$ ]]; then
+    host=${BASH_REMATCH[2]}
+    port=${BASH_REMATCH[5]:-22}
+    if ((10#$port < 1 || 10#$port > 65535)); then
+      problem "GIT_REPO: port $port is out of range"
+      return 0
+    fi
+  elif [[ "$GIT_REPO_VALUE" =~ ^[A-Za-z0-9._-]+@([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[A-Za-z0-9._~][A-Za-z0-9._~/-]*$ ]]; then
+    host=${BASH_REMATCH[1]}
+  elif [[ "$GIT_REPO_VALUE" =~ ^(https?|git|file):// ]]; then
+    problem "GIT_REPO=\"$GIT_REPO_VALUE\": use SSH, user@host:path or ssh://[user@]host[:port]/path: the chart syncs with the deploy key"
+    return 0
+  else
+    problem "GIT_REPO=\"$GIT_REPO_VALUE\" is not of the form user@host:path/repo.git or ssh://[user@]host[:port]/path"
+    return 0
+  fi
+  [[ -n "$KNOWN_HOSTS" ]] || return 0
+  want=$host
+  ((10#$port == 22)) || want="[$host]:$((10#$port))"
+  while IFS= read -r line; do
+    [[ -z "${line//[[:space:]]/}" || "$line" == \#* ]] && continue
+    patterns=${line%%[[:space:]]*}
+    [[ "$patterns" == "|1|"* ]] && hashed=true
+    IFS=, read -r -a list <<<"$patterns"
+    for pattern in "${list[@]}"; do [[ "$pattern" == "$want" ]] && found=true; done
+  done <<<"$KNOWN_HOSTS"
+  if ! "$found" && ! "$hashed"; then
+    problem "GIT_KNOWN_HOSTS has no key for $want, the host of GIT_REPO (ssh-keyscan$( ((10#$port == 22)) || printf ' -p %d' "$((10#$port))") $host)"
+  fi
+}
+
+# RDS_CA_BUNDLE_FILE: AWS' RDS certificate bundle (PEM), which PgBouncer verifies RDS against.
+validate_rds_ca() {
+  RDS_CA_FILE="${RDS_CA_BUNDLE_FILE:-}"
+  if [[ -z "$RDS_CA_FILE" ]]; then
+    problem "RDS_CA_BUNDLE_FILE is not set (AWS' RDS CA bundle: curl -fsSLo global-bundle.pem https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem)"
+  elif [[ ! -f "$RDS_CA_FILE" || ! -r "$RDS_CA_FILE" ]]; then
+    problem "RDS_CA_BUNDLE_FILE=\"$RDS_CA_FILE\": cannot read that file"
+  elif (($(wc -c <"$RDS_CA_FILE") > 1048576)); then
+    problem "RDS_CA_BUNDLE_FILE=\"$RDS_CA_FILE\" is larger than 1 MiB; it is not a CA bundle"
+  elif ! grep -q -- '^-----BEGIN CERTIFICATE-----' "$RDS_CA_FILE" || grep -q -- 'PRIVATE KEY-----' "$RDS_CA_FILE"; then
+    problem "RDS_CA_BUNDLE_FILE=\"$RDS_CA_FILE\" holds no PEM certificates (-----BEGIN CERTIFICATE-----)"
+  fi
+}
+
 validate_inputs() {
   validate_names
   validate_image
   if "$RENDER"; then return 0; fi
 
-  load_input AIRFLOW_DB_URL DB_URL required
-  load_input SCALER_DB_PASSWORD SCALER_PASSWORD required
-  load_input AIRFLOW_ADMIN_PASSWORD ADMIN_PASSWORD required
-  load_input GIT_SSH_KEY GIT_KEY required
-  load_input GIT_KNOWN_HOSTS KNOWN_HOSTS required
+  load_input AIRFLOW_DB_URL DB_URL required 2048
+  load_input SCALER_DB_PASSWORD SCALER_PASSWORD required 1024
+  load_input AIRFLOW_ADMIN_PASSWORD ADMIN_PASSWORD required 1024
+  load_input GIT_SSH_KEY GIT_KEY required 16384
+  load_input GIT_KNOWN_HOSTS KNOWN_HOSTS required 65536
 
   validate_db_url "$DB_URL"
 
@@ -383,12 +511,9 @@ validate_inputs() {
     fi
   fi
   if [[ -n "$GIT_KEY" ]]; then
-    if [[ "$GIT_KEY" != *"-----BEGIN "*"PRIVATE KEY-----"* || "$GIT_KEY" != *"-----END "*"PRIVATE KEY-----"* ]]; then
-      problem "GIT_SSH_KEY is not a PEM/OpenSSH private key (-----BEGIN ... PRIVATE KEY-----; value not shown)"
-    elif [[ "$GIT_KEY" == *"ENCRYPTED"* ]]; then
-      problem "GIT_SSH_KEY is passphrase-protected; git-sync needs a key without a passphrase (a read-only deploy key)"
-    fi
+    check_private_key "$GIT_KEY"
   fi
+  validate_rds_ca
   if [[ -n "$KNOWN_HOSTS" ]]; then
     local line count=0
     while IFS= read -r line; do
@@ -402,16 +527,9 @@ validate_inputs() {
     ((count > 0)) || problem "GIT_KNOWN_HOSTS has no host key lines (use: ssh-keyscan -t ed25519 github.com, then check the fingerprint)"
   fi
 
-  GIT_REPO_VALUE="${GIT_REPO:-}"
+  validate_git_repo
   GIT_BRANCH_VALUE="${GIT_BRANCH:-main}"
-  if [[ -z "$GIT_REPO_VALUE" ]]; then
-    problem "GIT_REPO is not set (the DAG repository, e.g. git@github.com:my-org/airflow-dags.git)"
-  elif [[ "$GIT_REPO_VALUE" =~ ^(https?|ssh|git):// ]]; then
-    problem "GIT_REPO=\"$GIT_REPO_VALUE\": use the scp-like SSH form user@host:path (e.g. git@github.com:my-org/airflow-dags.git), without a scheme: the chart syncs over SSH with the deploy key"
-  elif [[ ! "$GIT_REPO_VALUE" =~ ^[A-Za-z0-9._-]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[A-Za-z0-9._~/-]+$ || "$GIT_REPO_VALUE" == *..* ]]; then
-    problem "GIT_REPO=\"$GIT_REPO_VALUE\" is not of the form user@host:path/repo.git"
-  fi
-  if [[ ! "$GIT_BRANCH_VALUE" =~ ^[A-Za-z0-9_][A-Za-z0-9._/-]*$ || "$GIT_BRANCH_VALUE" == *..* || "$GIT_BRANCH_VALUE" == */ ]]; then
+  if [[ ! "$GIT_BRANCH_VALUE" =~ ^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$ || "$GIT_BRANCH_VALUE" == *..* || "$GIT_BRANCH_VALUE" == */ ]]; then
     problem "GIT_BRANCH=\"$GIT_BRANCH_VALUE\" is not a plain branch name"
   fi
 
@@ -419,8 +537,22 @@ validate_inputs() {
   if [[ -n "$EFS_ID" && ! "$EFS_ID" =~ ^fs-[0-9a-f]{8}([0-9a-f]{9})?$ ]]; then
     problem "EFS_FILE_SYSTEM_ID=\"$EFS_ID\" is not an EFS file system id (fs- followed by 8 or 17 hex digits)"
   fi
+  UI_TLS_ARN="${UI_TLS_CERTIFICATE_ARN:-}"
+  if [[ -n "$UI_TLS_ARN" && ! "$UI_TLS_ARN" =~ ^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]{1,64}$ ]]; then
+    problem "UI_TLS_CERTIFICATE_ARN=\"$UI_TLS_ARN\" is not an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)"
+  fi
+  GRANT_IMAGE_NAME=''
+  GRANT_IMAGE_DIGEST=''
+  if [[ -n "${GRANT_IMAGE:-}" ]]; then
+    if [[ "$GRANT_IMAGE" =~ ^([a-z0-9][a-z0-9._/:-]{0,254}[a-z0-9])@(sha256:[a-f0-9]{64})$ ]]; then
+      GRANT_IMAGE_NAME=${BASH_REMATCH[1]}
+      GRANT_IMAGE_DIGEST=${BASH_REMATCH[2]}
+    else
+      problem "GRANT_IMAGE=\"$GRANT_IMAGE\" is not pinned by digest (REGISTRY/REPOSITORY@sha256:DIGEST; a tag can change under you)"
+    fi
+  fi
   HELM_TIMEOUT_VALUE="${HELM_TIMEOUT:-20m}"
-  if [[ ! "$HELM_TIMEOUT_VALUE" =~ ^[0-9]+(s|m|h)$ ]]; then
+  if [[ ! "$HELM_TIMEOUT_VALUE" =~ ^[1-9][0-9]{0,3}(s|m|h)$ ]]; then
     problem "HELM_TIMEOUT=\"$HELM_TIMEOUT_VALUE\" is not a duration such as 20m"
   fi
 }
@@ -493,6 +625,7 @@ EOF
   {
     printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n'
     printf 'namespace: %s\n' "$NAMESPACE"
+    printf 'labels:\n  - pairs:\n      %s: %s\n    includeSelectors: false\n' "$INSTALL_LABEL" "$INSTALL_LABEL_VALUE"
     printf 'resources:\n  - install-target.yaml\n  - ../base\n'
     printf 'components:\n'
     if "$WITH_WORKER_SETS"; then printf '  - ../components/worker-sets\n'; fi
@@ -514,14 +647,22 @@ EOF
 write_grant_kustomization() {
   local dir="$WORK_DIR/tree/deploy/.install-grant"
   mkdir -p "$dir"
-  printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: %s\nresources:\n  - ../rds\n' \
-    "$NAMESPACE" >"$dir/kustomization.yaml"
+  {
+    printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: %s\nresources:\n  - ../rds\n' "$NAMESPACE"
+    if [[ -n "$GRANT_IMAGE_NAME" ]]; then
+      printf 'images:\n  - name: docker.io/library/postgres\n    newName: %s\n    digest: %s\n' "$GRANT_IMAGE_NAME" "$GRANT_IMAGE_DIGEST"
+    fi
+  } >"$dir/kustomization.yaml"
   GRANT_KUSTOMIZATION="$dir"
 }
 
 # ---------------------------------------------------------------------------------------------
 # Steps
 # ---------------------------------------------------------------------------------------------
+# Each prerequisite is reported as "ok: LABEL: detail" with a fixed LABEL; README.md "1. Before
+# you start" lists the same labels (test/deploy checks that the two agree).
+prereq_ok() { printf '    ok: %s: %s\n' "$1" "$2" >&3; }
+
 check_tools() {
   step "Tools: kubectl and helm"
   local missing=() version
@@ -535,27 +676,66 @@ check_tools() {
   [[ -n "$version" ]] || fail "could not read the kubectl version"
   version_at_least "$version" "$KUBECTL_MIN_VERSION" ||
     fail "kubectl $version is too old: its kustomize needs components and replacements (kubectl >= $KUBECTL_MIN_VERSION)"
-  ok "kubectl $version"
+  prereq_ok "kubectl >= ${KUBECTL_MIN_VERSION%.0}" "$version"
   version="$(query helm version --template '{{.Version}}')" || fail "helm version failed"
   version=${version#v}
   [[ "$version" =~ ^[0-9]+\.[0-9]+ ]] || fail "could not read the helm version (got \"$version\")"
   version_at_least "$version" "$HELM_MIN_VERSION" || fail "helm $version is too old (need >= $HELM_MIN_VERSION)"
   HELM_MAJOR=${version%%.*}
-  ok "helm $version"
+  prereq_ok "helm >= ${HELM_MIN_VERSION%.0}" "$version"
+}
+
+# Prints the names among the given CRDs that the cluster has.
+crds_present() {
+  query kubectl get crd "$@" --ignore-not-found -o name || fail "could not read CustomResourceDefinitions"
+}
+
+check_storage_classes() {
+  local found driver
+  # The Redis broker's PVC (redis.persistence.storageClassName: gp3 in chart-values/values.yaml).
+  found="$(query kubectl get storageclass gp3 --ignore-not-found -o name)" || fail "could not read StorageClasses"
+  if [[ -n "$found" ]]; then
+    CREATE_GP3_SC=false
+    prereq_ok "StorageClass gp3" "exists"
+  else
+    driver="$(query kubectl get csidriver ebs.csi.aws.com --ignore-not-found -o name)" || fail "could not read CSIDrivers"
+    [[ -n "$driver" ]] ||
+      fail "StorageClass gp3 (Redis' volume) is missing and so is the EBS CSI driver: add the EKS add-on aws-ebs-csi-driver (with its IAM role), or create a StorageClass gp3 yourself"
+    CREATE_GP3_SC=true
+    prereq_ok "StorageClass gp3" "missing; will be created for the EBS CSI driver (deploy/ebs/storageclass.yaml)"
+  fi
+  # The task logs' PVC (logs.persistence.storageClassName: efs-sc).
+  found="$(query kubectl get storageclass efs-sc --ignore-not-found -o name)" || fail "could not read StorageClasses"
+  if [[ -n "$found" ]]; then
+    CREATE_EFS_SC=false
+    prereq_ok "StorageClass efs-sc" "exists"
+  elif [[ -z "$EFS_ID" ]]; then
+    fail "StorageClass efs-sc is missing: set EFS_FILE_SYSTEM_ID=fs-... to create it (deploy/efs/storageclass.yaml; needs the aws-efs-csi-driver add-on)"
+  else
+    driver="$(query kubectl get csidriver efs.csi.aws.com --ignore-not-found -o name)" || fail "could not read CSIDrivers"
+    [[ -n "$driver" ]] || fail "StorageClass efs-sc cannot be created: the EFS CSI driver is missing (EKS add-on aws-efs-csi-driver)"
+    CREATE_EFS_SC=true
+    prereq_ok "StorageClass efs-sc" "missing; will be created for $EFS_ID"
+  fi
 }
 
 check_cluster() {
-  step "Cluster: reachable, KEDA installed$("$WITH_MTLS" && printf ', cert-manager')$("$WITH_MONITORING" && printf ', Prometheus Operator'), StorageClass efs-sc"
-  query kubectl get --raw /version --request-timeout=15s >/dev/null ||
+  step "Cluster: Kubernetes, KEDA, load balancer, storage$("$WITH_MTLS" && printf ', cert-manager')$("$WITH_MONITORING" && printf ', Prometheus')"
+  local info version='' server
+  server="$(query kubectl get --raw /version --request-timeout=15s)" ||
     fail "the cluster is not reachable with the current kubectl context (for EKS: aws eks update-kubeconfig --name CLUSTER --region REGION)"
-  ok "API server reachable"
+  prereq_ok "cluster reachable" "the current kubectl context"
+  version="$(sed -n 's/.*"gitVersion": *"v\([0-9][0-9.]*\).*/\1/p' <<<"$server" | head -n 1)"
+  [[ -n "$version" ]] || fail "could not read the Kubernetes version"
+  version_at_least "$version" "$KUBERNETES_MIN_VERSION" ||
+    fail "Kubernetes $version is too old: the scaler's ValidatingAdmissionPolicy needs Kubernetes >= $KUBERNETES_MIN_VERSION"
+  prereq_ok "Kubernetes >= ${KUBERNETES_MIN_VERSION%.0}" "$version"
 
   query kubectl get crd scaledobjects.keda.sh triggerauthentications.keda.sh -o name >/dev/null ||
     fail "KEDA's CRDs are missing: install KEDA >= $KEDA_MIN_VERSION first (helm install keda kedacore/keda --namespace $KEDA_NS --create-namespace)"
-  ok "KEDA CRDs"
-  local info version=''
   info="$(query kubectl get deployment keda-operator -n "$KEDA_NS" -o 'jsonpath={.metadata.labels.app\.kubernetes\.io/version} {.spec.template.spec.containers[0].image}')" ||
     fail "no Deployment keda-operator in namespace $KEDA_NS (set KEDA_NAMESPACE to where KEDA runs)"
+  version=''
   if [[ "$info" =~ ^v?([0-9]+\.[0-9]+(\.[0-9]+)?)[[:space:]] ]]; then
     version=${BASH_REMATCH[1]}
   elif [[ "$info" =~ :v?([0-9]+\.[0-9]+(\.[0-9]+)?)$ ]]; then
@@ -563,33 +743,34 @@ check_cluster() {
   fi
   if [[ -z "$version" ]]; then
     warn "could not tell KEDA's version; the ScaledObjects need KEDA >= $KEDA_MIN_VERSION (fallback behavior)"
+    prereq_ok "KEDA >= ${KEDA_MIN_VERSION%.0}" "CRDs present, version unknown, in namespace $KEDA_NS"
   elif ! version_at_least "$version" "$KEDA_MIN_VERSION"; then
     fail "KEDA $version is too old: the ScaledObjects' fallback.behavior needs KEDA >= $KEDA_MIN_VERSION"
   else
-    ok "KEDA $version in namespace $KEDA_NS"
+    prereq_ok "KEDA >= ${KEDA_MIN_VERSION%.0}" "$version in namespace $KEDA_NS"
   fi
 
+  # The UI's Service asks for an NLB through the AWS Load Balancer Controller's annotations;
+  # without the controller it would stay pending. Its CRD TargetGroupBinding marks it installed.
+  [[ -n "$(crds_present targetgroupbindings.elbv2.k8s.aws)" ]] ||
+    fail "the AWS Load Balancer Controller is missing (CRD targetgroupbindings.elbv2.k8s.aws): install it for the UI's load balancer"
+  prereq_ok "AWS Load Balancer Controller" "CRD targetgroupbindings.elbv2.k8s.aws"
+
+  check_storage_classes
+
+  # Looked up whatever the options: a later run without --mtls or --monitoring removes their objects.
+  HAVE_CERT_MANAGER=false
+  HAVE_PROMETHEUS_OPERATOR=false
+  [[ "$(crds_present certificates.cert-manager.io issuers.cert-manager.io | wc -l)" -eq 2 ]] && HAVE_CERT_MANAGER=true
+  [[ "$(crds_present servicemonitors.monitoring.coreos.com prometheusrules.monitoring.coreos.com | wc -l)" -eq 2 ]] && HAVE_PROMETHEUS_OPERATOR=true
   if "$WITH_MTLS"; then
-    query kubectl get crd certificates.cert-manager.io issuers.cert-manager.io -o name >/dev/null ||
-      fail "--mtls needs cert-manager (its CRDs certificates/issuers.cert-manager.io are missing)"
-    ok "cert-manager CRDs"
+    "$HAVE_CERT_MANAGER" || fail "--mtls needs cert-manager (its CRDs certificates/issuers.cert-manager.io are missing)"
+    prereq_ok "cert-manager (--mtls)" "CRDs certificates, issuers.cert-manager.io"
   fi
   if "$WITH_MONITORING"; then
-    query kubectl get crd servicemonitors.monitoring.coreos.com prometheusrules.monitoring.coreos.com -o name >/dev/null ||
+    "$HAVE_PROMETHEUS_OPERATOR" ||
       fail "--monitoring needs the Prometheus Operator (its CRDs servicemonitors/prometheusrules.monitoring.coreos.com are missing)"
-    ok "Prometheus Operator CRDs"
-  fi
-
-  local found
-  found="$(query kubectl get storageclass efs-sc --ignore-not-found -o name)" || fail "could not read StorageClasses"
-  if [[ -n "$found" ]]; then
-    CREATE_EFS_SC=false
-    ok "StorageClass efs-sc exists"
-  elif [[ -n "$EFS_ID" ]]; then
-    CREATE_EFS_SC=true
-    note "StorageClass efs-sc is missing: it will be created for $EFS_ID"
-  else
-    fail "StorageClass efs-sc is missing: set EFS_FILE_SYSTEM_ID=fs-... to create it (deploy/efs/storageclass.yaml; needs the aws-efs-csi-driver add-on)"
+    prereq_ok "Prometheus Operator (--monitoring)" "CRDs servicemonitors, prometheusrules.monitoring.coreos.com"
   fi
 }
 
@@ -598,13 +779,18 @@ create_namespace() {
   apply_generated create namespace "$NAMESPACE"
 }
 
-create_storage_class() {
-  if ! "$CREATE_EFS_SC"; then return 0; fi
-  step "StorageClass efs-sc on $EFS_ID"
-  local file="$WORK_DIR/tree/deploy/efs/storageclass.yaml" text
-  text="$(<"$file")"
-  printf '%s\n' "${text//fs-0123456789abcdef0/$EFS_ID}" >"$file"
-  change kubectl apply -f "$file"
+create_storage_classes() {
+  if "$CREATE_GP3_SC"; then
+    step "StorageClass gp3 (EBS CSI driver), for Redis' volume"
+    change kubectl apply -f "$WORK_DIR/tree/deploy/ebs/storageclass.yaml"
+  fi
+  if "$CREATE_EFS_SC"; then
+    step "StorageClass efs-sc on $EFS_ID"
+    local file="$WORK_DIR/tree/deploy/efs/storageclass.yaml" text
+    text="$(<"$file")"
+    printf '%s\n' "${text//fs-0123456789abcdef0/$EFS_ID}" >"$file"
+    change kubectl apply -f "$file"
+  fi
 }
 
 secret_from_files() {
@@ -639,7 +825,7 @@ ensure_generated_secret() {
 }
 
 create_secrets() {
-  step "Secrets in namespace $NAMESPACE (values never printed; the files named are private and temporary)"
+  step "Secrets in namespace $NAMESPACE (values are never printed)"
   local pgb_host="${RELEASE}-pgbouncer.${NAMESPACE}"
   local metadata_db="${RELEASE}-metadata" result_db="${RELEASE}-result-backend"
   local userinfo="${DB_USER_ENC}:${DB_PASSWORD_ENC}"
@@ -677,6 +863,7 @@ verbose = 0
 log_disconnections = 0
 log_connections = 0
 server_tls_sslmode = ${DB_SSLMODE}
+server_tls_ca_file = ${RDS_CA_PATH}
 server_tls_ciphers = normal
 EOF
   )"
@@ -686,6 +873,9 @@ EOF
     "users.txt=$(write_secret_file users.txt "$users"$'\n')"
   preview pgbouncer.ini "[databases] ${metadata_db}, ${result_db} -> ${DB_HOST}:${DB_PORT}/${DB_NAME} (server_tls_sslmode ${DB_SSLMODE})"
   preview users.txt "\"${DB_USER}\" \"****\", \"${SCALER_DB_USER}\" \"****\""
+  # The CA bundle PgBouncer verifies RDS against (not a secret: a ConfigMap).
+  apply_generated create configmap "$CONFIGMAP_RDS_CA" --namespace "$NAMESPACE" "--from-file=rds-ca-bundle.pem=$RDS_CA_FILE"
+  preview rds-ca-bundle.pem "$(grep -c -- '-----BEGIN CERTIFICATE-----' "$RDS_CA_FILE") certificate(s), mounted at $RDS_CA_PATH"
   secret_from_files "$SECRET_PGBOUNCER_STATS" "connection=$(write_secret_file pgbouncer-stats "$stats_url")"
   preview connection "$(mask_url "$stats_url")"
 
@@ -700,16 +890,16 @@ EOF
   # The scaler's read-only role, through the same PgBouncer.
   secret_from_files "$SECRET_SCALER" "connection=$(write_secret_file scaler "$scaler_url")"
   preview connection "$(mask_url "$scaler_url")"
+
+  # The UI user's password, read by the chart's create-user Job from the environment
+  # (chart-values/values.yaml createUserJob): never in helm's values or the Job's arguments.
+  secret_from_files "$SECRET_ADMIN" "password=$(write_secret_file admin-password "$ADMIN_PASSWORD")"
+  preview password "<${#ADMIN_PASSWORD} characters>"
 }
 
 install_chart() {
   step "Airflow: helm upgrade --install $RELEASE $CHART_REF --version $CHART_VERSION"
-  local values="$REPO_DIR/chart-values" admin_values known_hosts post_renderer
-  local yaml_password="${ADMIN_PASSWORD//\'/\'\'}"
-  admin_values="$(write_secret_file admin-values.yaml "createUserJob:
-  defaultUser:
-    password: '${yaml_password}'
-")"
+  local values="$REPO_DIR/chart-values" known_hosts post_renderer
   known_hosts="$(write_secret_file known_hosts "$KNOWN_HOSTS"$'\n')"
 
   change helm repo add "$CHART_REPO_NAME" "$CHART_REPO_URL" --force-update
@@ -735,14 +925,16 @@ install_chart() {
     --values "$values/values.yaml"
     --values "$values/worker-concurrency.yaml")
   if "$WITH_WORKER_SETS"; then args+=(--values "$values/values-worker-sets.yaml"); fi
-  args+=(--values "$admin_values"
-    --set-string "dags.gitSync.repo=$GIT_REPO_VALUE"
+  if [[ -n "$UI_TLS_ARN" ]]; then
+    args+=(--values "$values/values-ui-tls.yaml"
+      --set-string "apiServer.service.annotations.service\.beta\.kubernetes\.io/aws-load-balancer-ssl-cert=$UI_TLS_ARN")
+  fi
+  args+=(--set-string "dags.gitSync.repo=$GIT_REPO_VALUE"
     --set-string "dags.gitSync.branch=$GIT_BRANCH_VALUE"
     --set-string "dags.gitSync.ref=$GIT_BRANCH_VALUE"
     --set-file "dags.gitSync.knownHosts=$known_hosts"
     --post-renderer "$post_renderer"
     --timeout "$HELM_TIMEOUT_VALUE")
-  note "($admin_values holds createUserJob.defaultUser.password: ****)"
   change helm "${args[@]}"
 }
 
@@ -752,18 +944,59 @@ wait_for_airflow() {
   change kubectl rollout status statefulset --namespace "$NAMESPACE" --selector "tier=airflow,release=$RELEASE" --timeout=15m
 }
 
-grant_scaler() {
-  step "Scaler role: SELECT on task_instance (Job airflow-keda-scaler-grant, deploy/rds/02-grant-scaler-select.sql)"
-  change kubectl delete job airflow-keda-scaler-grant --namespace "$NAMESPACE" --ignore-not-found
-  change kubectl apply -k "$GRANT_KUSTOMIZATION"
-  if ! change kubectl wait --for=condition=complete job/airflow-keda-scaler-grant --namespace "$NAMESPACE" --timeout=10m; then
-    fail "the grant Job did not complete: kubectl logs --namespace $NAMESPACE job/airflow-keda-scaler-grant"
+# Waits for the grant Job to complete, and stops at once when it fails (`kubectl wait` takes one
+# condition only): bounded by the Job's own activeDeadlineSeconds plus a minute.
+wait_for_grant() {
+  if "$DRY_RUN"; then
+    printf '    [dry-run] wait for job/%s: Complete or Failed, at most %ds\n' "$GRANT_JOB" "$GRANT_DEADLINE_SECONDS" >&3
+    return 0
   fi
+  local waited=0 conditions
+  printf '    $ %s  (every 5 s, at most %d s)\n' "$(quote_cmd kubectl get job "$GRANT_JOB" --namespace "$NAMESPACE" -o 'jsonpath={.status.conditions[?(@.status=="True")].type}')" "$GRANT_DEADLINE_SECONDS" >&3
+  while :; do
+    conditions="$(kubectl get job "$GRANT_JOB" --namespace "$NAMESPACE" -o 'jsonpath={.status.conditions[?(@.status=="True")].type}')" ||
+      fail "could not read job/$GRANT_JOB"
+    case " $conditions " in
+      *" Complete "*)
+        ok "job/$GRANT_JOB completed"
+        return 0
+        ;;
+      *" Failed "*)
+        printf 'error: the grant Job failed; its last log lines:\n' >&2
+        kubectl logs "job/$GRANT_JOB" --namespace "$NAMESPACE" --tail=20 >&2 || true
+        fail "job/$GRANT_JOB failed: check the Airflow user's rights on the database and the role $SCALER_DB_USER (deploy/rds/01-database-and-roles.sql)"
+        ;;
+    esac
+    ((waited < GRANT_DEADLINE_SECONDS)) ||
+      fail "job/$GRANT_JOB neither completed nor failed in ${GRANT_DEADLINE_SECONDS}s: kubectl describe job/$GRANT_JOB --namespace $NAMESPACE"
+    sleep 5
+    waited=$((waited + 5))
+  done
+}
+
+grant_scaler() {
+  step "Scaler role: SELECT on task_instance (deploy/rds/02-grant-scaler-select.sql)"
+  change kubectl delete job "$GRANT_JOB" --namespace "$NAMESPACE" --ignore-not-found
+  change kubectl apply -k "$GRANT_KUSTOMIZATION"
+  wait_for_grant
+}
+
+# The kinds that features add (worker sets: ScaledObjects; --mtls: Issuers, Certificates, a
+# TriggerAuthentication; --monitoring: a ServiceMonitor, a PrometheusRule). `kubectl apply
+# --prune` deletes the objects of these kinds that carry this install's label and are no longer
+# rendered; kinds whose CRDs the cluster lacks are left out (kubectl could not map them).
+prune_allowlist() {
+  local kinds=(keda.sh/v1alpha1/ScaledObject keda.sh/v1alpha1/TriggerAuthentication) kind
+  if "$HAVE_CERT_MANAGER"; then kinds+=(cert-manager.io/v1/Issuer cert-manager.io/v1/Certificate); fi
+  if "$HAVE_PROMETHEUS_OPERATOR"; then kinds+=(monitoring.coreos.com/v1/ServiceMonitor monitoring.coreos.com/v1/PrometheusRule); fi
+  for kind in "${kinds[@]}"; do printf -- '--prune-allowlist=%s\n' "$kind"; done
 }
 
 install_scaler() {
-  step "airflow-keda-scaler and its ScaledObjects"
-  change kubectl apply -k "$SCALER_KUSTOMIZATION"
+  step "airflow-keda-scaler and its ScaledObjects (features left out are removed)"
+  local allowlist=()
+  mapfile -t allowlist < <(prune_allowlist)
+  change kubectl apply -k "$SCALER_KUSTOMIZATION" --prune --selector "$INSTALL_LABEL=$INSTALL_LABEL_VALUE" "${allowlist[@]}"
   change kubectl rollout status deployment/airflow-keda-scaler --namespace "$NAMESPACE" --timeout=5m
 }
 
@@ -776,8 +1009,12 @@ summary() {
   local address
   address="$(query kubectl get service "${RELEASE}-api-server" --namespace "$NAMESPACE" \
     -o 'jsonpath={.status.loadBalancer.ingress[0].hostname}{.status.loadBalancer.ingress[0].ip}')" || address=''
-  if [[ -n "$address" ]]; then
+  if [[ -n "$address" && -n "$UI_TLS_ARN" ]]; then
+    say "    Airflow UI: https://${address} (user admin, password from AIRFLOW_ADMIN_PASSWORD;"
+    say "    point a DNS name of the ACM certificate at it)"
+  elif [[ -n "$address" ]]; then
     say "    Airflow UI: http://${address}:8080 (user admin, password from AIRFLOW_ADMIN_PASSWORD)"
+    say "    It is plain HTTP inside the VPC: set UI_TLS_CERTIFICATE_ARN for HTTPS (README \"TLS for the UI\")."
   else
     say "    Airflow UI: the load balancer is still being provisioned; kubectl get service ${RELEASE}-api-server --namespace $NAMESPACE"
   fi
@@ -803,14 +1040,14 @@ main() {
   write_grant_kustomization
 
   if "$DRY_RUN"; then
-    say "Dry run: commands that would change something are printed with [dry-run] and not run."
+    say "Dry run: commands that would change something are shown as [dry-run], not run."
   fi
-  say "Airflow release $RELEASE in namespace $NAMESPACE, chart $CHART_REF $CHART_VERSION$("$WITH_WORKER_SETS" && printf ', worker sets')$("$WITH_MTLS" && printf ', mTLS')$("$WITH_MONITORING" && printf ', monitoring')"
+  say "Release $RELEASE in namespace $NAMESPACE, chart $CHART_REF $CHART_VERSION$("$WITH_WORKER_SETS" && printf ', worker sets')$("$WITH_MTLS" && printf ', mTLS')$("$WITH_MONITORING" && printf ', monitoring')"
 
   check_tools
   check_cluster
   create_namespace
-  create_storage_class
+  create_storage_classes
   create_secrets
   install_chart
   wait_for_airflow

@@ -149,8 +149,13 @@ describe('the production settings', () => {
     }
   });
 
-  it('never ships the chart default admin password', () => {
+  it('never ships a password: not the chart default, not in the create-user arguments', () => {
     expect(at(readYamlMap(join(CHART_VALUES_DIR, 'values.yaml')), 'createUserJob.defaultUser.password')).toBeUndefined();
+    const args = at(values, 'createUserJob.args') as string[];
+    expect(args).not.toContain('-p');
+    expect(args).not.toContain('--password');
+    expect(args.join(' ')).not.toMatch(/defaultUser\.password/);
+    expect(args.join(' ')).toContain('"$AIRFLOW_ADMIN_PASSWORD"'); // from the environment, on stdin
   });
 });
 
@@ -232,6 +237,14 @@ describe('secret names', () => {
     const name = at(values, path);
     expect(name).toMatch(RFC1123_SUBDOMAIN);
     expect(created.has(name as string)).toBe(true);
+  });
+
+  it("the create-user Job's password Secret and the RDS CA ConfigMap are ones install.sh creates", () => {
+    const env = at(values, 'createUserJob.env') as { name: string; valueFrom: { secretKeyRef: { name: string } } }[];
+    const password = env.find((e) => e.name === 'AIRFLOW_ADMIN_PASSWORD')!.valueFrom.secretKeyRef.name;
+    expect(created.has(password)).toBe(true);
+    const volumes = at(values, 'pgbouncer.extraVolumes') as { configMap?: { name: string } }[];
+    expect(volumes.map((v) => v.configMap?.name)).toEqual([/^readonly CONFIGMAP_RDS_CA=(\S+)$/m.exec(script)![1]]);
   });
 
   it('differ from the names the chart generates for release "airflow", so Helm never owns them', () => {
