@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { parseManifests } from '../helpers.js';
 import type { Manifest } from '../helpers.js';
-import { CHART_FIXTURES, CHART_VALUES_DIR, DEPLOY_DIR } from './paths.js';
+import { CHART_FIXTURES, CHART_VALUES_DIR, DEPLOY_DIR, SCALER_CHART } from './paths.js';
 import { helmBinaries, pathWithKubectl } from './tools.js';
 import type { HelmBinary } from './tools.js';
 
@@ -89,3 +89,19 @@ export function renderAirflowChart(binary: HelmBinary, options: ChartRender): Ma
 }
 
 export { helmBinaries };
+
+/** `helm template` (or `helm lint --strict` with `lint: true`) of the scaler's own chart. */
+export function scalerChart(binary: HelmBinary, options: { release?: string; namespace?: string; values?: Record<string, unknown>; lint?: boolean }): HelmRun {
+  const file = join(mkdtempSync(join(tmpdir(), 'aks-chart-values-')), 'values.yaml');
+  writeFileSync(file, JSON.stringify(options.values ?? {}));
+  const args = options.lint === true
+    ? ['lint', '--strict', SCALER_CHART, '--namespace', options.namespace ?? 'airflow', '--values', file]
+    : ['template', options.release ?? 'airflow-keda-scaler', SCALER_CHART, '--namespace', options.namespace ?? 'airflow', '--values', file];
+  return helm(binary, args);
+}
+
+export function renderScalerChart(binary: HelmBinary, values: Record<string, unknown>, namespace = 'airflow'): Manifest[] {
+  const result = scalerChart(binary, { values, namespace });
+  if (result.status !== 0) throw new Error(`helm ${binary.version} template ${SCALER_CHART} failed:\n${result.stderr}`);
+  return parseManifests(result.stdout);
+}
