@@ -3,7 +3,7 @@
 -- again is safe (it creates what is missing and resets the two passwords).
 --
 --   export AIRFLOW_DB_PASSWORD='...' SCALER_DB_PASSWORD='...'
---   psql "host=<rds-endpoint> port=5432 dbname=postgres user=<master-user> sslmode=require" \
+--   psql "host=<rds-endpoint> port=5432 dbname=postgres user=<master-user> sslmode=verify-full sslrootcert=global-bundle.pem" \
 --        -f deploy/rds/01-database-and-roles.sql
 --
 -- Passwords are read from the environment (psql 15+ \getenv), never from the command line.

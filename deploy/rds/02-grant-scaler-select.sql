@@ -3,7 +3,7 @@
 -- owner) or the RDS master user. deploy/install.sh runs it in-cluster after `helm upgrade
 -- --install` (Job airflow-keda-scaler-grant, through PgBouncer). Running it again is safe.
 --
---   psql "postgresql://airflow@<host>:5432/airflow?sslmode=require" -f deploy/rds/02-grant-scaler-select.sql
+--   psql "postgresql://airflow@<host>:5432/airflow?sslmode=verify-full&sslrootcert=global-bundle.pem" -f deploy/rds/02-grant-scaler-select.sql
 
 \set ON_ERROR_STOP on
 \set QUIET on
