@@ -6,7 +6,17 @@ import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { DEPLOY_DIR, INSTALL_VALUES, INSTALL_VALUES_WITH_SETS, at, kustomize, ofKind, single, validateManifest } from './helpers.js';
+import {
+  DEPLOY_DIR,
+  INSTALL_VALUES,
+  INSTALL_VALUES_WITH_SETS,
+  at,
+  installerSource,
+  kustomize,
+  ofKind,
+  single,
+  validateManifest,
+} from './helpers.js';
 import type { Manifest } from './helpers.js';
 import { ingressAllowed, podOf } from './support/network-policy.js';
 import type { Pod, Source } from './support/network-policy.js';
@@ -17,7 +27,7 @@ import { helmBinaries, renderAirflowChart } from './support/render.js';
  * the kit's values and post-renderer, as install.sh runs it: every object is checked on this
  * output, not on a hand-written excerpt.
  */
-const INSTALL_SH = readFileSync(join(DEPLOY_DIR, 'install.sh'), 'utf8');
+const INSTALL_SH = installerSource();
 const constant = (name: string): string => {
   const match = new RegExp(`^readonly ${name}=(\\S+)`, 'm').exec(INSTALL_SH);
   if (match === null) throw new Error(`install.sh has no ${name}`);

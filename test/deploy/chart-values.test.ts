@@ -15,6 +15,7 @@ import {
   at,
   chartValues,
   helmMerge,
+  installerSource,
   isMap,
   readYamlMap,
   workerPodLabels,
@@ -220,7 +221,7 @@ describe('worker pod labels for scale-in (each ScaledObject selects its own set 
 });
 
 describe('secret names', () => {
-  const script = readFileSync(join(DEPLOY_DIR, 'install.sh'), 'utf8');
+  const script = installerSource();
   const created = new Set([...script.matchAll(/^readonly SECRET_[A-Z_]+=([^\s]+)$/gm)].map((m) => m[1]));
   const values = chartValues(...INSTALL_VALUES);
 

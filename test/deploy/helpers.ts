@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Certificate } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate';
@@ -10,7 +10,7 @@ import { loadAll, load } from 'js-yaml';
 
 import { CORE_KINDS, unknownMetadataFields, validateCore } from './support/core-schema.js';
 import { KEDA_KINDS, validateKeda } from './support/keda-schema.js';
-import { CHART_FIXTURES, CHART_VALUES_DIR } from './support/paths.js';
+import { CHART_FIXTURES, CHART_VALUES_DIR, DEPLOY_DIR as DEPLOY_DIR_PATH } from './support/paths.js';
 import { kubectlBinary } from './support/tools.js';
 
 export { CHART_FIXTURES, CHART_VALUES_DIR, DEPLOY_DIR, REPO_ROOT, SCALER_CHART } from './support/paths.js';
@@ -205,4 +205,10 @@ export function selectorMatches(selector: string, labels: Readonly<Record<string
     if (term.startsWith('!')) return !(term.slice(1) in labels);
     return term in labels;
   });
+}
+
+/** deploy/install.sh and the parts it sources (deploy/lib/*.sh), as one text. */
+export function installerSource(): string {
+  const lib = join(DEPLOY_DIR_PATH, 'lib');
+  return [join(DEPLOY_DIR_PATH, 'install.sh'), ...readdirSync(lib).sort().map((f) => join(lib, f))].map((f) => readFileSync(f, 'utf8')).join('\n');
 }

@@ -32,6 +32,7 @@ import {
   at,
   chartValues,
   helmMerge,
+  installerSource,
   kustomize,
   ofKind,
   parseManifests,
@@ -664,6 +665,6 @@ describe('deploy/efs: the efs-sc StorageClass', () => {
 
   it('has the placeholder file system id install.sh replaces', () => {
     const placeholder = storageClass!.parameters!['fileSystemId']!;
-    expect(readFileSync(join(DEPLOY_DIR, 'install.sh'), 'utf8')).toContain(`\${text//${placeholder}/$EFS_ID}`);
+    expect(installerSource()).toContain(`\${text//${placeholder}/$EFS_ID}`);
   });
 });

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { dump } from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { DEPLOY_DIR, INSTALL_VALUES, at, parseManifests, readYamlMap } from './helpers.js';
+import { INSTALL_VALUES, at, installerSource, parseManifests, readYamlMap } from './helpers.js';
 import type { Manifest } from './helpers.js';
 import { POST_RENDERER_DIR, POST_RENDERER_PLUGIN, helm, helmBinaries } from './support/render.js';
 import { CHART_FIXTURES, CHART_VALUES_DIR } from './support/paths.js';
@@ -75,7 +75,7 @@ describe('Helm post-renderer deploy/helm-post-renderer/drop-worker-replicas', ()
     const plugin = readYamlMap(join(POST_RENDERER_DIR, 'plugin.yaml'));
     expect(plugin).toMatchObject({ apiVersion: 'v1', type: 'postrenderer/v1', runtime: 'subprocess', name: POST_RENDERER_PLUGIN });
     expect(at(plugin, 'runtimeConfig.platformCommand')).toEqual([{ command: '${HELM_PLUGIN_DIR}/drop-worker-replicas' }]);
-    const script = readFileSync(join(DEPLOY_DIR, 'install.sh'), 'utf8');
+    const script = installerSource();
     expect(script).toContain(`readonly POST_RENDERER_PLUGIN=${POST_RENDERER_PLUGIN}\n`);
     expect(script).toContain('deploy/helm-post-renderer/drop-worker-replicas');
   });
