@@ -14,6 +14,9 @@ const shutdown = watchSignals(() => (level, fields, message) => {
   if (logger !== undefined) logger[level](fields, message);
   else process.stdout.write(`${JSON.stringify({ level, time: new Date().toISOString(), ...fields, msg: message })}\n`);
 });
+// `ps` and /proc/<pid>/cmdline show the product's name from here on (and tests can tell that
+// the signal handlers are in place).
+process.title = 'airflow-keda-scaler';
 const context: CommandContext = {
   shutdown,
   useLogger: (next) => {

@@ -66,12 +66,12 @@ export async function loadConfig(configFile: string | undefined, env: NodeJS.Pro
   const file = configFile === undefined ? {} : readYaml(configFile);
   const reading = readConfig({ file, env, readSecretFile });
   const problems = [...reading.problems];
-  const { config } = reading;
-  if (config !== undefined) {
-    if (config.grpc.tls !== null) problems.push(...tlsMaterialProblems(config.grpc.tls, reading.label, Date.now()));
+  const { config, draft } = reading;
+  if (draft !== undefined) {
+    if (draft.grpc.tls !== null) problems.push(...tlsMaterialProblems(draft.grpc.tls, reading.label, Date.now()));
     const hosts = await Promise.all([
-      hostProblem(config.grpc.host, ['grpc', 'host'], reading.label),
-      hostProblem(config.http.host, ['http', 'host'], reading.label),
+      hostProblem(draft.grpc.host, ['grpc', 'host'], reading.label),
+      hostProblem(draft.http.host, ['http', 'host'], reading.label),
     ]);
     problems.push(...hosts.filter((problem) => problem !== undefined));
   }

@@ -140,6 +140,12 @@ function isSecretPath(path: Path): boolean {
 export interface ConfigReading {
   /** Undefined when any problem was found. */
   readonly config: ScalerConfig | undefined;
+  /**
+   * Everything that could be read, with defaults where a value was wrong (undefined only when the
+   * file is not a mapping): checks made elsewhere (TLS files, bind hosts) run on it, so their
+   * problems are listed together with these.
+   */
+  readonly draft: ScalerConfig | undefined;
   readonly problems: readonly string[];
   /** How a key is named in problems (with the variable it came from), for checks made elsewhere. */
   readonly label: (path: Path) => string;
@@ -153,7 +159,7 @@ export interface ConfigReading {
 export function readConfig(input: RawConfigInput): ConfigReading {
   const file = input.file ?? {};
   if (typeof file !== 'object' || Array.isArray(file)) {
-    return { config: undefined, problems: ['the config file must be a YAML mapping'], label: joinPath };
+    return { config: undefined, draft: undefined, problems: ['the config file must be a YAML mapping'], label: joinPath };
   }
   const raw = structuredClone(file) as Record<string, unknown>;
   const sources = new Map<string, string>();
@@ -220,7 +226,8 @@ export function readConfig(input: RawConfigInput): ConfigReading {
     logLevel: v.oneOf(['logLevel'], raw['logLevel'], LOG_LEVELS) ?? DEFAULTS.logLevel,
     shutdownTimeoutMs: v.integer(['shutdownTimeoutMs'], raw['shutdownTimeoutMs'], { min: 100, max: 60_000 }) ?? DEFAULTS.shutdownTimeoutMs,
   };
-  return v.ok ? { config: deepFreeze(config), problems: [], label } : { config: undefined, problems: v.problems, label };
+  deepFreeze(config);
+  return { config: v.ok ? config : undefined, draft: config, problems: v.problems, label };
 }
 
 function readTls(v: Validator, value: unknown): TlsConfig | null {

@@ -91,34 +91,61 @@ function invalid(problems: readonly string[]): ScalerError {
   return new ScalerError(ErrorCode.InvalidMetadata, `invalid scalerMetadata: ${problems.join('; ')}`, { problems });
 }
 
-/**
- * The size of a metadata map, checked before anything else is done with it. Returns the cache
- * key for the map (keys sorted: Go's protobuf encoder does not order map entries), or throws
- * INVALID_ARGUMENT naming the first key out of bounds, its value cut short.
- */
-export function metadataKey(metadata: Readonly<Record<string, string>>): string {
-  const names = Object.keys(metadata);
-  if (names.length > RequestLimits.metadataKeys) {
-    throw invalid([`scalerMetadata has ${names.length} keys (at most ${RequestLimits.metadataKeys})`]);
+function tooLarge(problem: string): ScalerError {
+  return invalid([problem]);
+}
+
+/** 32-bit FNV-1a of a string's UTF-16 code units, continuing from `hash`. */
+function fnv(text: string, hash: number): number {
+  let h = hash;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
   }
-  names.sort();
-  let key = '';
-  let bytes = 0;
-  for (const name of names) {
+  return h;
+}
+
+/**
+ * Checks the size of a metadata map before anything else is done with it, and returns a
+ * fingerprint of its content that does not depend on the order of its entries (Go's protobuf
+ * encoder does not order map entries). Throws INVALID_ARGUMENT naming the first key out of
+ * bounds, its value cut short. Allocates nothing: it runs on every RPC.
+ */
+export function metadataFingerprint(metadata: Readonly<Record<string, string>>): number {
+  let keys = 0;
+  let characters = 0;
+  let fingerprint = 0;
+  for (const name in metadata) {
+    keys += 1;
+    if (keys > RequestLimits.metadataKeys) {
+      throw tooLarge(`scalerMetadata has ${Object.keys(metadata).length} keys (at most ${RequestLimits.metadataKeys})`);
+    }
     const value = metadata[name] ?? '';
     if (name.length > RequestLimits.metadataKeyLength) {
-      throw invalid([`key ${describeValue(name)} is longer than ${RequestLimits.metadataKeyLength} characters`]);
+      throw tooLarge(`key ${describeValue(name)} is longer than ${RequestLimits.metadataKeyLength} characters`);
     }
     if (value.length > RequestLimits.metadataValueLength) {
-      throw invalid([`${name}=${describeValue(value)} is longer than ${RequestLimits.metadataValueLength} characters (it has ${value.length})`]);
+      throw tooLarge(`${name}=${describeValue(value)} is longer than ${RequestLimits.metadataValueLength} characters (it has ${value.length})`);
     }
-    bytes += name.length + value.length;
-    key += `${name}\u0000${value}\u0001`;
+    characters += name.length + value.length;
+    // Sum of per-entry hashes: the same for any order of the same entries.
+    fingerprint = (fingerprint + fnv(value, fnv(name, 0x811c9dc5) ^ 0x3d)) >>> 0;
   }
-  if (bytes > RequestLimits.metadataBytes) {
-    throw invalid([`scalerMetadata holds ${bytes} characters (at most ${RequestLimits.metadataBytes})`]);
+  if (characters > RequestLimits.metadataBytes) {
+    throw tooLarge(`scalerMetadata holds ${characters} characters (at most ${RequestLimits.metadataBytes})`);
   }
-  return key;
+  return fingerprint;
+}
+
+/** Whether two metadata maps hold the same entries, in any order. */
+export function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  let count = 0;
+  for (const name in a) {
+    if (b[name] !== a[name]) return false;
+    count += 1;
+  }
+  for (const name in b) if (b[name] !== undefined) count -= 1;
+  return count === 0;
 }
 
 function readExecutorFilter(v: Validator, metadata: Readonly<Record<string, string>>): ExecutorFilter | null {
@@ -145,7 +172,7 @@ function readScaleIn(v: Validator, metadata: Readonly<Record<string, string>>): 
 /**
  * Turns KEDA's `scalerMetadata` string map into a validated spec. Every problem is reported at
  * once, each naming its key and value; nothing missing is guessed beyond the documented defaults.
- * Call metadataKey() first: it bounds the sizes this function then relies on.
+ * Call metadataFingerprint() first: it bounds the sizes this function then relies on.
  */
 export function parseScalerMetadata(metadata: Readonly<Record<string, string>>, knownMetastores: ReadonlySet<string>): ParsedMetadata {
   const v = new Validator();

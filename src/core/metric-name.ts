@@ -42,6 +42,7 @@ export function metricNameFor(spec: WorkerSetSpec): string {
   return readable.length > 0 ? `airflow-celery-${readable}-${hash}` : `airflow-celery-${hash}`;
 }
 
+/** Case-insensitive: KEDA < 2.12 asked with the name the HPA lowercased. Equal names allocate nothing. */
 export function metricNameMatches(requested: string, expected: string): boolean {
-  return requested.toLowerCase() === expected.toLowerCase();
+  return requested === expected || requested.toLowerCase() === expected.toLowerCase();
 }

@@ -35,7 +35,8 @@ export function requireScaledObject(ref: ScaledObjectRequest | null | undefined)
   if (namespace.length > RequestLimits.namespaceLength || !DNS_LABEL.test(namespace)) {
     throw invalid(`scaledObjectRef.namespace=${describeValue(namespace)} is not a Kubernetes namespace name`);
   }
-  return { namespace, name };
+  // The request itself is the name: no copy on the hot path.
+  return ref;
 }
 
 /** GetMetrics' `metricName`, bounded before it is compared or quoted. */

@@ -110,14 +110,15 @@ export function requireFreshSnapshot(
   nowMs: number,
   staleAfterMs: number,
 ): Snapshot {
-  const state = freshness(snapshot, nowMs, staleAfterMs);
-  if (state.kind === 'fresh') return state.snapshot;
-  if (state.kind === 'missing') {
+  // On every RPC: no allocation on the way through (freshness() builds an object).
+  if (snapshot === undefined) {
     throw new ScalerError(ErrorCode.NoSnapshot, `metastore "${metastore}" has not been read successfully yet`);
   }
+  const ageMs = Math.max(0, nowMs - snapshot.takenAtMs);
+  if (ageMs <= staleAfterMs) return snapshot;
   throw new ScalerError(
     ErrorCode.StaleSnapshot,
-    `metastore "${metastore}" snapshot is ${Math.round(state.ageMs)} ms old (limit ${staleAfterMs} ms); ` +
+    `metastore "${metastore}" snapshot is ${Math.round(ageMs)} ms old (limit ${staleAfterMs} ms); ` +
       'refusing to report possibly wrong counts',
   );
 }

@@ -18,7 +18,8 @@ import type { StreamRegistry } from './stream-registry.js';
 
 /** What the handlers report; telemetry/ turns it into metrics and throttled log lines. */
 export interface RpcObserver {
-  completed(method: string, code: string, durationMs: number): void;
+  /** `durationMs` null for streams: they are counted, not timed. */
+  completed(method: string, code: string, durationMs: number | null): void;
   /** Every resolved request: the worker set, the ScaledObject asking, and keys we do not know. */
   workerSetSeen(spec: WorkerSetSpec, metricName: string, scaledObject: ScaledObjectName, unknownKeys: readonly string[]): void;
   streamsChanged(open: number): void;
@@ -46,9 +47,6 @@ export interface ScalerServiceDeps {
 // The HPA sums every value; and 1 is the target, so desired workers is the metric itself.
 const TARGET_SIZE = 1;
 
-interface Resolved extends ResolvedWorkerSet {
-  readonly scaledObject: ScaledObjectName;
-}
 
 function caller(request: unknown): Record<string, string> {
   const ref = request instanceof UndecodableRequest ? null : ((request as { scaledObjectRef?: ScaledObjectRef | null }).scaledObjectRef ?? (request as ScaledObjectRef | null));
@@ -66,12 +64,23 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
   const metadataCache = new MetadataCache(deps.knownMetastores);
   const decisions = new DecisionMemo(deps.staleAfterMs);
 
-  const resolve = (ref: ScaledObjectRef | null | UndecodableRequest): Resolved => {
+  const resolve = (ref: ScaledObjectRef | null | UndecodableRequest): ResolvedWorkerSet => {
     if (ref instanceof UndecodableRequest) throw undecodable(ref.messageType);
     const scaledObject = requireScaledObject(ref);
     const resolved = metadataCache.resolve((ref as ScaledObjectRef).scalerMetadata);
     observer.workerSetSeen(resolved.spec, resolved.metricName, scaledObject, resolved.unknownKeys);
-    return { ...resolved, scaledObject };
+    return resolved;
+  };
+
+  // The last answer per worker set, reused while the value stands: most calls answer the same.
+  const lastResponses = new WeakMap<ResolvedWorkerSet, GetMetricsResponse>();
+  const metricsResponse = (resolved: ResolvedWorkerSet, value: number): GetMetricsResponse => {
+    const last = lastResponses.get(resolved);
+    if (last?.metricValues[0]?.metricValue === value) return last;
+    // Exactly one value: the HPA adds up every value in the list.
+    const response = { metricValues: [{ metricName: resolved.metricName, metricValue: value, metricValueFloat: value }] };
+    lastResponses.set(resolved, response);
+    return response;
   };
 
   const decisionFor = (spec: WorkerSetSpec): ScalingDecision => decisions.decide(spec, snapshots.latest(spec.metastore), clock.now());
@@ -103,14 +112,14 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
   const getMetrics = unary<GetMetricsRequest | UndecodableRequest, GetMetricsResponse>('GetMetrics', (request) => {
     if (request instanceof UndecodableRequest) throw undecodable(request.messageType);
     checkMetricName(request.metricName);
-    const { spec, metricName, scaledObject } = resolve(request.scaledObjectRef);
+    const resolved = resolve(request.scaledObjectRef);
+    const { spec, metricName } = resolved;
     if (request.metricName !== '' && !metricNameMatches(request.metricName, metricName)) {
       throw new ScalerError(ErrorCode.UnknownMetric, `metricName=${JSON.stringify(request.metricName)} is not served for this metadata (expected "${metricName}")`);
     }
     const { desired } = decisionFor(spec);
-    const value = deps.reportedWorkers?.(scaledObject, metricName, spec, desired) ?? desired;
-    // Exactly one value: the HPA adds up every value in the list.
-    return { metricValues: [{ metricName, metricValue: value, metricValueFloat: value }] };
+    const value = deps.reportedWorkers?.(requireScaledObject(request.scaledObjectRef), metricName, spec, desired) ?? desired;
+    return metricsResponse(resolved, value);
   });
 
   const isActive = unary<ScaledObjectRef | UndecodableRequest, IsActiveResponse>('IsActive', (ref) => ({
@@ -119,13 +128,13 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
 
   const emitError = (call: ServerWritableStream<unknown, unknown>, method: string, err: unknown): void => {
     const grpcError = toGrpcError(err);
-    observer.completed(method, statusName(grpcError.code), 0);
+    observer.completed(method, statusName(grpcError.code), null);
     if (isScalerError(err)) logger.debug({ method, code: err.code, reason: err.message, ...caller(call.request) }, 'rpc failed');
     call.emit('error', grpcError);
   };
 
   /** Checks a new stream and resolves its request, or ends it with the error. */
-  const openStream = (call: ServerWritableStream<unknown, unknown>, method: string): Resolved | undefined => {
+  const openStream = (call: ServerWritableStream<unknown, unknown>, method: string): ResolvedWorkerSet | undefined => {
     try {
       if (deps.isShuttingDown()) throw new ScalerError(ErrorCode.ShuttingDown, 'the scaler is shutting down; reconnect to another replica');
       const resolved = resolve(call.request as ScaledObjectRef | UndecodableRequest);

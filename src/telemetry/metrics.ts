@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 import { PromMetric } from '../core/metric-names.js';
+import { RpcMetrics } from './rpc-metrics.js';
 
 /** Every instrument the service records, on a registry of our own (never prom-client's global). */
 export interface Instruments {
@@ -14,8 +15,8 @@ export interface Instruments {
   readonly snapshotFresh: Gauge<'metastore'>;
   readonly pollDurationSeconds: Histogram<'metastore' | 'outcome'>;
   readonly pollErrorsTotal: Counter<'metastore' | 'code'>;
-  readonly grpcRequestsTotal: Counter<'method' | 'code'>;
-  readonly grpcRequestDurationSeconds: Histogram<'method'>;
+  /** grpc_requests_total and grpc_request_duration_seconds, recorded off prom-client's hot path. */
+  readonly rpc: RpcMetrics;
   readonly openStreams: Gauge;
   readonly pushEventsTotal: Counter<'metastore'>;
   readonly scaleInWorkers: Gauge<'namespace' | 'worker_set' | 'state'>;
@@ -40,6 +41,8 @@ export function createInstruments(): Instruments {
   // numbers remain available, split by type, as nodejs_active_{handles,requests,resources}.
   for (const name of PROMTOOL_REJECTED_DEFAULTS) registry.removeSingleMetric(name);
   const registers = [registry];
+  const rpc = new RpcMetrics();
+  rpc.register(registry, { requests: PromMetric.grpcRequestsTotal, duration: PromMetric.grpcRequestDurationSeconds });
   return {
     registry,
     workerSetTasks: new Gauge({
@@ -95,19 +98,7 @@ export function createInstruments(): Instruments {
       labelNames: ['metastore', 'code'],
       registers,
     }),
-    grpcRequestsTotal: new Counter({
-      name: PromMetric.grpcRequestsTotal,
-      help: 'gRPC requests handled, by method and gRPC status code name.',
-      labelNames: ['method', 'code'],
-      registers,
-    }),
-    grpcRequestDurationSeconds: new Histogram({
-      name: PromMetric.grpcRequestDurationSeconds,
-      help: 'Time to answer a unary gRPC request.',
-      labelNames: ['method'],
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1],
-      registers,
-    }),
+    rpc,
     openStreams: new Gauge({
       name: PromMetric.openStreams,
       help: 'Open StreamIsActive streams.',

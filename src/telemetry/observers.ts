@@ -62,7 +62,8 @@ export interface PollReports {
 }
 
 export interface RpcReports {
-  completed(method: string, code: string, durationMs: number): void;
+  /** `durationMs` null for streams: they are counted, not timed. */
+  completed(method: string, code: string, durationMs: number | null): void;
   workerSetSeen(spec: WorkerSetSpec, metricName: string, scaledObject: ScaledObjectName, unknownKeys: readonly string[]): void;
   streamsChanged(open: number): void;
   pushed(metastore: string): void;
@@ -103,8 +104,6 @@ export function pollObserver(context: ObserverContext): PollReports {
 /** The gRPC handlers' reports. `flush` says what the throttles held back; call it periodically. */
 export function rpcObserver(context: ObserverContext): RpcReports {
   const { instruments, registry, clock, logger } = context;
-  // Bound label children: hashing label objects on every request costs more than the answer.
-  const bound = new Map<string, (durationMs: number) => void>();
   const warnedKeys = new Set<string>();
   const unknownKeys = new LogThrottle<string>(WARNING_INTERVAL_MS);
   const overLimit = new LogThrottle<string>(WARNING_INTERVAL_MS);
@@ -122,20 +121,7 @@ export function rpcObserver(context: ObserverContext): RpcReports {
   };
 
   return {
-    completed: (method: string, code: string, durationMs: number): void => {
-      const key = `${method} ${code}`;
-      let record = bound.get(key);
-      if (record === undefined) {
-        const counter = instruments.grpcRequestsTotal.labels({ method, code });
-        const histogram = instruments.grpcRequestDurationSeconds.labels({ method });
-        record = (ms) => {
-          counter.inc();
-          if (ms > 0) histogram.observe(ms / 1000);
-        };
-        bound.set(key, record);
-      }
-      record(durationMs);
-    },
+    completed: (method: string, code: string, durationMs: number | null): void => instruments.rpc.record(method, code, durationMs),
     workerSetSeen: (spec: WorkerSetSpec, metricName: string, scaledObject: ScaledObjectName, keys: readonly string[]): void => {
       const nowMs = clock.now();
       for (const key of keys) {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
 import type { CliProcess } from '../support/cli-process.js';
 import { runCli } from '../support/cli-process.js';
+import { imageNodeOptions } from '../support/image-runtime.js';
 
 export interface ServiceProcess {
   readonly pid: number;
@@ -11,15 +11,6 @@ export interface ServiceProcess {
   /** Resident set size from /proc, in MiB. */
   rssMiB(): number;
   stop(): Promise<void>;
-}
-
-const DOCKERFILE = fileURLToPath(new URL('../../Dockerfile', import.meta.url));
-
-/** The runtime flags the image ships (`ENV NODE_OPTIONS=…` in the Dockerfile), so the bench measures them. */
-export function imageNodeOptions(): string {
-  const match = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(DOCKERFILE, 'utf8'));
-  if (match === null) throw new Error('the Dockerfile sets no NODE_OPTIONS');
-  return match[1] ?? '';
 }
 
 /** The real product: `airflow-keda-scaler serve` from dist/, in its own process (own core). */

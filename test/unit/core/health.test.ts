@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { evaluateHealth } from '../../../src/core/health.js';
+import { evaluateHealth, nextFreshnessChangeMs } from '../../../src/core/health.js';
 import type { HealthLimits, PollerStatus } from '../../../src/core/health.js';
 import type { Snapshot } from '../../../src/core/snapshot.js';
 
@@ -101,5 +101,23 @@ describe('evaluateHealth', () => {
   it('is not live when any one loop is wedged', () => {
     const report = evaluateHealth([status(), status({ metastore: 'b', lastAttemptEndedAtMs: NOW - 100_000 })], NOW, LIMITS);
     expect(report.live).toBe(false);
+  });
+});
+
+describe('nextFreshnessChangeMs', () => {
+  const status = (takenAtMs: number | undefined) => ({
+    metastore: 'm',
+    latest: takenAtMs === undefined ? undefined : { metastore: 'm', takenAtMs, hasExecutorColumn: true, rows: [] },
+    lastAttemptEndedAtMs: undefined,
+    startedAtMs: 0,
+    consecutiveFailures: 0,
+    lastErrorCode: undefined,
+  });
+
+  it('is the time until the first fresh snapshot turns stale, and nothing when none is fresh', () => {
+    expect(nextFreshnessChangeMs([status(1_000), status(1_500)], 2_000, 5_000)).toBe(4_001);
+    expect(nextFreshnessChangeMs([status(1_000)], 6_000, 5_000)).toBe(1);
+    expect(nextFreshnessChangeMs([status(1_000)], 6_001, 5_000)).toBeUndefined();
+    expect(nextFreshnessChangeMs([status(undefined)], 0, 5_000)).toBeUndefined();
   });
 });

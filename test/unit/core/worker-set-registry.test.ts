@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+
+import { metricNameFor } from '../../../src/core/metric-name.js';
+import { WorkerSetRegistry } from '../../../src/core/worker-set-registry.js';
+import { workerSetSpec as spec } from '../../support/worker-set-spec.js';
+
+const SO = { namespace: 'airflow', name: 'airflow-worker' };
+
+function register(registry: WorkerSetRegistry, queues: string[], nowMs: number, extra = {}) {
+  const s = spec({ queues, ...extra });
+  return registry.register(metricNameFor(s), s, SO, nowMs);
+}
+
+describe('WorkerSetRegistry', () => {
+  it('says a set is new once, then known, keeping the latest spec and ScaledObject', () => {
+    const registry = new WorkerSetRegistry(60_000, 10);
+    expect(register(registry, ['default'], 0).kind).toBe('new');
+    const again = registry.register(metricNameFor(spec()), spec({ workerConcurrency: 4 }), { namespace: 'other', name: 'x' }, 1_000);
+    expect(again.kind).toBe('known');
+    const set = registry.get(metricNameFor(spec()));
+    expect(set?.spec.workerConcurrency).toBe(4);
+    expect(set?.scaledObject).toEqual({ namespace: 'other', name: 'x' });
+    expect(set?.lastSeenMs).toBe(1_000);
+  });
+
+  it('tracks at most maxSets sets; beyond it a new set is over the limit and a known one still known', () => {
+    const registry = new WorkerSetRegistry(60_000, 3);
+    for (const q of ['a', 'b', 'c']) expect(register(registry, [q], 0).kind).toBe('new');
+    expect(register(registry, ['d'], 0).kind).toBe('over-limit');
+    expect(register(registry, ['a'], 1).kind).toBe('known');
+    expect(registry.size).toBe(3);
+  });
+
+  it('keeps a set exactly ttlMs old, prunes it a millisecond later, and makes room for a new one', () => {
+    const registry = new WorkerSetRegistry(10_000, 1);
+    register(registry, ['a'], 0);
+    expect(registry.prune(10_000)).toEqual([]);
+    expect(registry.prune(10_001).map((set) => set.spec.queues)).toEqual([['a']]);
+    expect(register(registry, ['b'], 10_002).kind).toBe('new');
+  });
+
+  it('lists the sets of one metastore', () => {
+    const registry = new WorkerSetRegistry(10_000, 10);
+    register(registry, ['a'], 0);
+    register(registry, ['b'], 0, { metastore: 'analytics' });
+    expect(registry.forMetastore('analytics').map((set) => set.spec.queues)).toEqual([['b']]);
+  });
+});
