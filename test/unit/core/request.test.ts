@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { ErrorCode, ScalerError } from '../../../src/core/errors.js';
+import type { ScalerError } from '../../../src/core/errors.js';
+import { ErrorCode } from '../../../src/core/errors.js';
 import { metadataFingerprint, sameMetadata } from '../../../src/core/metadata.js';
 import { checkMetricName, requireScaledObject } from '../../../src/core/request.js';
 
