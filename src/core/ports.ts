@@ -1,3 +1,4 @@
+import type { LeaseWrite, StoredLease } from './leader-election.js';
 import type { Snapshot } from './snapshot.js';
 
 /** Milliseconds since the epoch. Injected everywhere so core stays deterministic. */
@@ -81,4 +82,17 @@ export interface WorkerControl {
   cancelConsumer(hostnames: readonly string[], queue: string): Promise<ControlReply[]>;
   addConsumer(hostnames: readonly string[], queue: string): Promise<ControlReply[]>;
   close(): Promise<void>;
+}
+
+/**
+ * One coordination.k8s.io/v1 Lease. Implemented by `kubernetes/`; throws ScalerError
+ * (KubernetesForbidden, KubernetesApiFailed) on failure.
+ */
+export interface LeaseStore {
+  readonly namespace: string;
+  readonly name: string;
+  /** The Lease as stored, or null when it does not exist. */
+  read(): Promise<StoredLease | null>;
+  /** Carries out the write; null when another writer got there first (409 Conflict). */
+  write(write: LeaseWrite): Promise<StoredLease | null>;
 }

@@ -1,10 +1,12 @@
 import { ErrorCode, ScalerError, coerceError } from '../core/errors.js';
 
-/** What a failed call was doing, for the error message: verb, namespace and pod or selector. */
-export interface PodOperation {
-  readonly verb: 'list' | 'patch';
+/** What a failed call was doing, for the error message: verb, resource, namespace and object or selector. */
+export interface ApiOperation {
+  readonly verb: 'list' | 'patch' | 'get' | 'create' | 'update';
+  /** The resource as RBAC names it; `pods` unless said otherwise. */
+  readonly resource?: 'pods' | 'leases';
   readonly namespace: string;
-  /** `pod "name"` or `labelSelector "a=b"`. */
+  /** `pod "name"`, `lease "name"` or `labelSelector "a=b"`. */
   readonly target: string;
 }
 
@@ -65,39 +67,41 @@ const DEFAULT_REASONS: Readonly<Record<number, string>> = {
   504: 'Timeout',
 };
 
-function describeHttpFailure(operation: PodOperation, code: number, status: StatusBody): string {
+function describeHttpFailure(operation: ApiOperation, code: number, status: StatusBody): string {
+  const resource = operation.resource ?? 'pods';
   const where = `in namespace "${operation.namespace}" (${operation.target})`;
   const reason = status.reason ?? DEFAULT_REASONS[code] ?? 'Error';
   const detail = status.message === undefined ? '' : `: ${truncate(status.message)}`;
   let hint = '';
   if (code === 403) {
-    hint = `; RBAC: the scaler's service account needs verb "${operation.verb}" on "pods" in namespace "${operation.namespace}"`;
+    hint = `; RBAC: the scaler's service account needs verb "${operation.verb}" on "${resource}" in namespace "${operation.namespace}"`;
   } else if (code === 401) {
     hint = '; the API server rejected the credentials (expired or invalid service-account token?)';
   }
-  const head = code === 403 ? `pods ${operation.verb} forbidden` : `pods ${operation.verb} failed`;
+  const head = code === 403 ? `${resource} ${operation.verb} forbidden` : `${resource} ${operation.verb} failed`;
   return `Kubernetes API ${head} ${where}: HTTP ${code} ${reason}${detail}${hint}`;
 }
 
 /** Turns whatever a client-node call threw into the one error the port promises. */
 export function toKubernetesApiError(
-  operation: PodOperation,
+  operation: ApiOperation,
   err: unknown,
   context: { readonly timeoutMs: number; readonly timedOut: boolean; readonly closed: boolean },
 ): ScalerError {
   const cause = coerceError(err);
+  const resource = operation.resource ?? 'pods';
   const where = `in namespace "${operation.namespace}" (${operation.target})`;
   let message: string;
   let code: ErrorCode = ErrorCode.KubernetesApiFailed;
   if (context.closed) {
-    message = `Kubernetes API pods ${operation.verb} ${where} abandoned: the pod directory was closed`;
+    message = `Kubernetes API ${resource} ${operation.verb} ${where} abandoned: the client was closed`;
   } else if (context.timedOut) {
-    message = `Kubernetes API pods ${operation.verb} ${where} timed out after ${context.timeoutMs} ms`;
+    message = `Kubernetes API ${resource} ${operation.verb} ${where} timed out after ${context.timeoutMs} ms`;
   } else {
     const http = httpFailure(err);
     message =
       http === null
-        ? `Kubernetes API pods ${operation.verb} failed ${where}: ${truncate(cause.message)}`
+        ? `Kubernetes API ${resource} ${operation.verb} failed ${where}: ${truncate(cause.message)}`
         : describeHttpFailure(operation, http.code, parseStatus(http.body));
     // 401/403 are not passing faults: the caller stops relying on the API until it answers again.
     if (http?.code === 401 || http?.code === 403) code = ErrorCode.KubernetesForbidden;

@@ -19,6 +19,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import type { LeaseJson } from './kube-leases.js';
+import { LeaseTable } from './kube-leases.js';
+
 export type JsonObject = Record<string, unknown>;
 
 /** A pod as the API server stores and returns it. Tests may read and mutate any field. */
@@ -238,7 +241,7 @@ export const PatchContentType = {
 
 // --- the server ------------------------------------------------------------------------------
 
-export type Verb = 'list' | 'get' | 'patch';
+export type Verb = 'list' | 'get' | 'patch' | 'getLease' | 'createLease' | 'updateLease';
 
 /** What the server does instead of serving a verb. */
 export type Fault =
@@ -302,12 +305,14 @@ export interface KubeApiServer {
   getPod(namespace: string, name: string): PodJson | undefined;
   /** Stored pods, optionally of one namespace, sorted by namespace then name. */
   listPods(namespace?: string): PodJson[];
-  /** Makes a verb fail (or hang) until cleared with `null`. */
-  setFault(verb: Verb, fault: Fault | null): void;
+  /** Makes a verb fail (or hang) until cleared with `null`; for one bearer token's client only if given. */
+  setFault(verb: Verb, fault: Fault | null, token?: string): void;
   /** Forgets the recorded requests. */
   clearRequests(): void;
-  /** Forgets pods, faults and requests. */
+  /** Forgets pods, leases, faults and requests. */
   reset(): void;
+  /** The stored Lease (live object), or undefined. */
+  getLease(namespace: string, name: string): LeaseJson | undefined;
   /** Writes a kubeconfig (JSON, which is YAML) pointing at this server; returns its path. */
   writeKubeconfig(options?: KubeconfigOptions): string;
   /**
@@ -368,28 +373,33 @@ function headerValue(value: string | string[] | undefined): string | null {
 
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
   const pods = new Map<string, PodJson>();
-  const faults = new Map<Verb, Fault>();
+  /** Keyed by verb, or verb and bearer token (`list Bearer x`). */
+  const faults = new Map<string, Fault>();
   const requests: RecordedRequest[] = [];
   const hanging = new Set<ServerResponse>();
   const user = options.user ?? 'system:serviceaccount:keda:airflow-keda-scaler';
   let resourceVersion = 1;
 
   const nextResourceVersion = (): string => String(++resourceVersion);
+  const leases = new LeaseTable(nextResourceVersion);
 
   function forbidden(verb: Verb, namespace: string, name: string | null): JsonObject {
-    const apiVerb = verb === 'patch' ? 'patch' : verb === 'get' ? 'get' : 'list';
-    const subject = name === null ? 'pods' : `pods "${name}"`;
+    const lease = verb === 'getLease' || verb === 'createLease' || verb === 'updateLease';
+    const apiVerb = { list: 'list', get: 'get', patch: 'patch', getLease: 'get', createLease: 'create', updateLease: 'update' }[verb];
+    const resource = lease ? 'leases' : 'pods';
+    const group = lease ? 'coordination.k8s.io' : '';
+    const subject = name === null ? resource : `${resource}${lease ? '.coordination.k8s.io' : ''} "${name}"`;
     return statusObject(
       403,
       'Forbidden',
-      `${subject} is forbidden: User "${user}" cannot ${apiVerb} resource "pods" in API group "" in the namespace "${namespace}"`,
-      name === null ? { kind: 'pods' } : { name, kind: 'pods' },
+      `${subject} is forbidden: User "${user}" cannot ${apiVerb} resource "${resource}" in API group "${group}" in the namespace "${namespace}"`,
+      name === null ? { kind: resource } : { name, kind: resource },
     );
   }
 
   /** Returns true when a fault answered (or swallowed) the request. */
-  function applyFault(verb: Verb, response: ServerResponse, namespace: string, name: string | null): boolean {
-    const fault = faults.get(verb);
+  function applyFault(verb: Verb, response: ServerResponse, namespace: string, name: string | null, authorization: string | null = null): boolean {
+    const fault = (authorization === null ? undefined : faults.get(`${verb} ${authorization}`)) ?? faults.get(verb);
     if (fault === undefined) return false;
     switch (fault.kind) {
       case 'forbidden':
@@ -516,6 +526,13 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       sendJson(response, 401, statusObject(401, 'Unauthorized', 'Unauthorized'));
       return;
     }
+    const leaseRoute = LeaseTable.verbOf(method, url.pathname);
+    if (leaseRoute !== null) {
+      if (applyFault(leaseRoute.verb, response, leaseRoute.namespace, leaseRoute.name, authorization)) return;
+      const answer = leases.handle(leaseRoute.verb, leaseRoute.namespace, leaseRoute.name, body);
+      sendJson(response, answer.code, answer.body);
+      return;
+    }
     const list = POD_LIST_PATH.exec(url.pathname);
     if (list !== null) {
       const namespace = decodeURIComponent(list[1]!);
@@ -581,15 +598,18 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       [...pods.values()]
         .filter((pod) => namespace === undefined || pod.metadata.namespace === namespace)
         .sort((a, b) => podKey(a.metadata.namespace, a.metadata.name).localeCompare(podKey(b.metadata.namespace, b.metadata.name))),
-    setFault(verb, fault) {
-      if (fault === null) faults.delete(verb);
-      else faults.set(verb, fault);
+    setFault(verb, fault, token) {
+      const key = token === undefined ? verb : `${verb} Bearer ${token}`;
+      if (fault === null) faults.delete(key);
+      else faults.set(key, fault);
     },
     clearRequests() {
       requests.length = 0;
     },
+    getLease: (namespace, name) => leases.get(namespace, name),
     reset() {
       pods.clear();
+      leases.leases.clear();
       faults.clear();
       requests.length = 0;
     },

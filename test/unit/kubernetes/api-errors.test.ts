@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 
 import { ErrorCode } from '../../../src/core/errors.js';
 import { httpStatusOf, redactCredentials, toKubernetesApiError } from '../../../src/kubernetes/api-errors.js';
-import type { PodOperation } from '../../../src/kubernetes/api-errors.js';
+import type { ApiOperation } from '../../../src/kubernetes/api-errors.js';
 
-const PATCH: PodOperation = { verb: 'patch', namespace: 'airflow', target: 'pod "worker-1"' };
-const LIST: PodOperation = { verb: 'list', namespace: 'airflow', target: 'labelSelector "app=worker"' };
+const PATCH: ApiOperation = { verb: 'patch', namespace: 'airflow', target: 'pod "worker-1"' };
+const LIST: ApiOperation = { verb: 'list', namespace: 'airflow', target: 'labelSelector "app=worker"' };
 const ANSWERED = { timeoutMs: 5000, timedOut: false, closed: false };
 
 /** The shape of client-node's ApiException: a numeric code and the response body as text. */
