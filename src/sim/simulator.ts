@@ -2,6 +2,9 @@ import type { WorkerSetSpec } from '../core/metadata.js';
 import type { WorkerPod } from '../core/ports.js';
 import { decide, shouldPush } from '../core/scaling.js';
 import { DEFAULT_WORKER_POD_SELECTOR } from '../core/scale-in-spec.js';
+import { modelledPod, podsToDelete } from '../core/replica-set-ranking.js';
+import { compareVictimOrder } from '../core/scale-in-plan.js';
+import type { VictimCandidate } from '../core/scale-in-plan.js';
 import type { SimConfig } from './config.js';
 import { sample } from './distribution.js';
 import { DrainController } from './drain.js';
@@ -535,40 +538,23 @@ class Simulation {
   }
 
   /**
-   * Which pods the ReplicaSet deletes (kubernetes `ActivePodsWithRanks`): not-ready before ready;
-   * then lower pod-deletion-cost (with `idle-first` the running tasks, with `drain` what the
-   * scaler's plan wrote, otherwise none, i.e. 0); then, for ready pods, the shorter ready time in
-   * log2 buckets, for starting ones the newer creation, ties by UID.
+   * Which pods the ReplicaSet deletes: core's `podsToDelete`, with the pod-deletion-cost each pod
+   * carries (with `idle-first` its running tasks, with `drain` what the scaler's plan wrote,
+   * otherwise none).
    */
   private victims(count: number): Pod[] {
-    const now = this.now;
     const idleFirst = this.config.scaleInPolicy === 'idle-first';
-    const costed = this.config.scaleInPolicy === 'drain';
-    const bucket = (since: number): number => {
-      const ageNs = (now - since) * 1e9;
-      return ageNs > 0 ? Math.floor(Math.log2(ageNs)) : -1;
-    };
-    const ranked = [...this.activePods].sort((p, q) => {
-      const pReady = p.state === READY ? 1 : 0;
-      const qReady = q.state === READY ? 1 : 0;
-      if (pReady !== qReady) return pReady - qReady;
-      if (idleFirst && p.busy !== q.busy) return p.busy - q.busy;
-      if (costed) {
-        const diff = (p.deletionCost ?? 0) - (q.deletionCost ?? 0);
-        if (diff !== 0) return diff;
-      }
-      if (pReady === 1 && p.readyAt !== q.readyAt) {
-        const diff = bucket(p.readyAt) - bucket(q.readyAt);
-        if (diff !== 0) return diff;
-        return p.uid - q.uid;
-      }
-      if (p.createdAt !== q.createdAt) {
-        const diff = bucket(p.createdAt) - bucket(q.createdAt);
-        if (diff !== 0) return diff;
-      }
-      return p.uid - q.uid;
-    });
-    return ranked.slice(0, count);
+    const ranked = this.activePods.map((pod) => ({
+      pod,
+      ...modelledPod({
+        ready: pod.state === READY,
+        deletionCost: idleFirst ? pod.busy : pod.deletionCost,
+        readySinceMs: pod.state === READY ? pod.readyAt * 1000 : null,
+        createdAtMs: pod.createdAt * 1000,
+        uid: pod.uid,
+      }),
+    }));
+    return podsToDelete(ranked, count, this.now * 1000).map((entry) => entry.pod);
   }
 
   /**
@@ -682,7 +668,7 @@ class Simulation {
     const running = this.runningByPod;
     running.clear();
     for (const pod of this.activePods) if (pod.busy > 0) running.set(pod.name, pod.busy);
-    const tick = drain.tick(this.now * 1000, desired, this.viewsInPlanOrder(), running);
+    const tick = drain.tick(this.now * 1000, desired, this.viewsInPlanOrder(drain), running);
     // What this tick changes (costs, drains, confirmations) is the next tick's input.
     this.scaleInStateChanged = tick.confirmed > 0;
     this.loadsChanged = false;
@@ -720,37 +706,47 @@ class Simulation {
   }
 
   /** The active pods as `WorkerPod`s, in the order core's planner sorts them into. */
-  private viewsInPlanOrder(): WorkerPod[] {
+  private viewsInPlanOrder(drain: DrainController): WorkerPod[] {
     if (this.planOrderStale) {
       this.planOrder = this.activePods.slice();
       this.planOrderStale = false;
     }
-    // Insertion sort: linear when only a few pods' loads changed since the last plan.
-    const order = this.planOrder;
-    for (let i = 1; i < order.length; i++) {
-      const pod = order[i] as Pod;
+    const candidates: (VictimCandidate & { readonly simPod: Pod })[] = this.planOrder.map((pod) => ({
+      simPod: pod,
+      pod: this.viewOf(pod),
+      load: pod.busy,
+      draining: drain.isDraining(pod.name),
+    }));
+    // Insertion sort by core's own victim order: linear when only a few pods' loads changed since
+    // the last plan. Only speed depends on this order: the order is total, so core's sort of the
+    // handed-over list gives the same victims whatever order it receives.
+    for (let i = 1; i < candidates.length; i++) {
+      const candidate = candidates[i] as VictimCandidate & { readonly simPod: Pod };
       let j = i - 1;
-      while (j >= 0 && comparePlanOrder(order[j] as Pod, pod) > 0) {
-        order[j + 1] = order[j] as Pod;
+      while (j >= 0 && compareVictimOrder(candidates[j] as VictimCandidate, candidate) > 0) {
+        candidates[j + 1] = candidates[j] as VictimCandidate & { readonly simPod: Pod };
         j -= 1;
       }
-      order[j + 1] = pod;
+      candidates[j + 1] = candidate;
     }
-    return order.map((pod) => {
-      if (pod.view === null) {
-        const ready = pod.state === READY;
-        pod.view = {
-          name: pod.name,
-          phase: ready ? 'Running' : 'Pending',
-          scheduled: true,
-          ready,
-          terminating: false,
-          deletionCost: pod.deletionCost,
-          ownerKind: 'ReplicaSet',
-        };
-      }
-      return pod.view;
-    });
+    this.planOrder = candidates.map((candidate) => candidate.simPod);
+    return candidates.map((candidate) => candidate.pod);
+  }
+
+  private viewOf(pod: Pod): WorkerPod {
+    if (pod.view === null) {
+      const ready = pod.state === READY;
+      pod.view = {
+        name: pod.name,
+        phase: ready ? 'Running' : 'Pending',
+        scheduled: true,
+        ready,
+        terminating: false,
+        deletionCost: pod.deletionCost,
+        ownerKind: 'ReplicaSet',
+      };
+    }
+    return pod.view;
   }
 
   private podSetChanged(): void {
@@ -840,17 +836,6 @@ class Simulation {
       tl.desired.push(this.metricFor(decide(this.counts(), this.spec).desired));
     }
   }
-}
-
-/** Core's victim order for simulated pods, as far as the pods tell it (see `viewsInPlanOrder`). */
-function comparePlanOrder(p: Pod, q: Pod): number {
-  const ready = (p.state === READY ? 1 : 0) - (q.state === READY ? 1 : 0);
-  if (ready !== 0) return ready;
-  const busy = (p.busy > 0 ? 1 : 0) - (q.busy > 0 ? 1 : 0);
-  if (busy !== 0) return busy;
-  if (p.draining !== q.draining) return p.draining ? -1 : 1;
-  if (p.busy !== q.busy) return p.busy - q.busy;
-  return p.name < q.name ? -1 : p.name > q.name ? 1 : 0;
 }
 
 function finishTimeline(lists: Record<keyof Timeline, FloatList>): Timeline {
