@@ -15,6 +15,7 @@ import { CeleryWorkers } from './celery-workers.js';
 import type { QueueCounts } from './dashboard.js';
 import { renderFrame } from './dashboard.js';
 import { KedaController } from './keda-controller.js';
+import { grpcScalerEndpoint } from './scaler-endpoint.js';
 import { TaskFeeder } from './task-feeder.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -64,20 +65,22 @@ export function startLiveDemo(options: LiveDemoOptions): LiveDemo {
   );
   const { Client } = loadExternalScaler();
   const client = new Client(`127.0.0.1:${options.grpcPort}`, credentials.createInsecure());
+  const metadata = {
+    queues: queues.join(','),
+    workerConcurrency: String(settings.workerConcurrency),
+    minReplicaCount: String(settings.minReplicaCount),
+    maxReplicaCount: String(settings.maxReplicaCount),
+    activationThreshold: String(settings.activationThreshold),
+  };
   const keda = new KedaController(
-    client,
+    grpcScalerEndpoint(client, { name: 'airflow-worker', namespace: 'airflow', scalerMetadata: { scalerAddress: 'demo', ...metadata } }),
     {
-      metadata: {
-        queues: queues.join(','),
-        workerConcurrency: String(settings.workerConcurrency),
-        minReplicaCount: String(settings.minReplicaCount),
-        maxReplicaCount: String(settings.maxReplicaCount),
-        activationThreshold: String(settings.activationThreshold),
-      },
       minReplicaCount: settings.minReplicaCount,
       maxReplicaCount: settings.maxReplicaCount,
       pollingInterval: settings.pollingInterval,
       cooldownPeriod: settings.cooldownPeriod,
+      initialCooldownPeriod: settings.initialCooldownPeriod,
+      fallback: null,
       push: settings.trigger === 'external-push',
       hpaSyncPeriodSeconds: settings.hpaSyncPeriodSeconds,
       hpaTolerance: settings.hpaTolerance,

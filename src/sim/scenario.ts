@@ -2,16 +2,10 @@ import { basename } from 'node:path';
 
 import { load as loadYaml } from 'js-yaml';
 
-import type {
-  HpaScalingPolicy,
-  PartialHpaBehavior,
-  PartialScalingRules,
-  ScaleInPolicy,
-  SelectPolicy,
-  SimConfig,
-  TriggerType,
-} from './config.js';
-import { SCALE_IN_POLICIES, defaultBehavior } from './config.js';
+import type { HpaScalingPolicy, PartialHpaBehavior, PartialScalingRules, SelectPolicy } from '../core/hpa-behavior.js';
+import { defaultBehavior } from '../core/hpa-behavior.js';
+import type { ScaleInPolicy, SimConfig, TriggerType } from './config.js';
+import { SCALE_IN_POLICIES } from './config.js';
 import type { CronSchedule } from './cron.js';
 import { parseCron } from './cron.js';
 import type { Distribution } from './distribution.js';

@@ -1,5 +1,7 @@
 import type { WorkerSetSpec } from '../core/metadata.js';
 import type { WorkerPod } from '../core/ports.js';
+import type { ScaleCause, ScaleDecision } from '../core/keda-operator.js';
+import { KedaScaledObject } from '../core/keda-operator.js';
 import { decide, shouldPush } from '../core/scaling.js';
 import { DEFAULT_WORKER_POD_SELECTOR } from '../core/scale-in-spec.js';
 import { modelledPod, podsToDelete } from '../core/replica-set-ranking.js';
@@ -9,7 +11,6 @@ import type { SimConfig } from './config.js';
 import { sample } from './distribution.js';
 import { DrainController } from './drain.js';
 import { EventQueue, FloatList, IntFifo } from './event-queue.js';
-import { HorizontalPodAutoscaler } from './hpa.js';
 import type { RunMetrics } from './metrics.js';
 import { summarize } from './metrics.js';
 import type { Rng } from './random.js';
@@ -39,8 +40,6 @@ const READY = 1;
 const TERMINATING = 2;
 const GONE = 3;
 
-/** Metric target of our scaler's MetricSpec: the metric is the desired worker count (README). */
-const METRIC_TARGET = 1;
 const MAX_CONCURRENCY = 1024;
 const POD_NAME_PREFIX = 'worker-';
 
@@ -74,7 +73,7 @@ class Pod {
   }
 }
 
-export type ScaleCause = 'keda-activation' | 'keda-cooldown' | 'keda-min' | 'hpa';
+export type { ScaleCause } from '../core/keda-operator.js';
 
 export interface ScaleLogEntry {
   readonly time: number;
@@ -151,7 +150,8 @@ class Simulation {
   private readonly pods: Pod[] = [];
   /** Pods not terminating (starting or ready), in creation order. */
   private activePods: Pod[] = [];
-  private readonly hpa: HorizontalPodAutoscaler;
+  /** KEDA's operator and the HPA it made, as core models them. */
+  private readonly keda: KedaScaledObject;
   /** The scaler's drain state (policy `drain`), null for the other policies. */
   private readonly drain: DrainController | null;
   private readonly podRng: Rng;
@@ -172,7 +172,6 @@ class Simulation {
   private running = 0;
   private freeSlots = 0;
   private pendingRequeues = 0;
-  private lastActiveTime: number | null = null;
   private lastPolledDesired = 0;
   private pushedActive = false;
   /** With `drain`: the count the last scaler tick reported (core `reportedReplicas`). */
@@ -263,12 +262,15 @@ class Simulation {
     this.taskSlot = new Int32Array(n).fill(-1);
     this.enqueuedAt = new Float64Array(n);
     this.waits = new FloatList(Math.max(1024, this.servedTasks));
-    this.hpa = new HorizontalPodAutoscaler({
-      // KEDA sets the HPA's minReplicas to max(minReplicaCount, 1) (keda.md §3.1).
-      minReplicas: Math.max(config.minReplicaCount, 1),
-      maxReplicas: config.maxReplicaCount,
-      tolerance: config.hpaTolerance,
-      behavior: config.hpaBehavior,
+    this.keda = new KedaScaledObject({
+      minReplicaCount: config.minReplicaCount,
+      maxReplicaCount: config.maxReplicaCount,
+      cooldownPeriodMs: config.cooldownPeriod * 1000,
+      initialCooldownPeriodMs: config.initialCooldownPeriod * 1000,
+      createdAtMs: 0,
+      fallback: null,
+      hpaTolerance: config.hpaTolerance,
+      hpaBehavior: config.hpaBehavior,
     });
     this.podRng = createRng(config.seed, Stream.pods);
     this.uidRng = createRng(config.seed, Stream.scaleIn);
@@ -604,34 +606,21 @@ class Simulation {
     this.dispatch();
   }
 
-  /** KEDA activation (poll or push): 0 → max(min, 1), and lastActiveTime := now (keda.md §3.1). */
-  private activate(): void {
-    if (this.specReplicas === 0) this.setReplicas(Math.max(this.config.minReplicaCount, 1), 'keda-activation');
-    this.lastActiveTime = this.now;
+  /** The simulated instant in whole milliseconds, the unit of core's KEDA and HPA model. */
+  private nowMs(): number {
+    return Math.round(this.now * 1000);
   }
 
-  /**
-   * One operator poll (`RequestScale`, keda.md §3.1, without errors, fallback or idleReplicaCount).
-   * cooldownPeriod governs only the step to zero, taken straight from any N once
-   * lastActiveTime + cooldownPeriod < now (strictly), or creation + initialCooldownPeriod < now
-   * before the first activity.
-   */
+  private apply(change: ScaleDecision | null): void {
+    if (change !== null) this.setReplicas(change.replicas, change.cause);
+  }
+
+  /** One operator poll: core's `decide()` answers IsActive and GetMetrics, core's KEDA acts. */
   private kedaPoll(): void {
     const decision = decide(this.counts(), this.spec);
     this.lastPolledDesired = this.metricFor(decision.desired);
     this.log?.polls.push({ time: this.now, active: decision.active, desired: this.lastPolledDesired });
-    const { minReplicaCount, cooldownPeriod, initialCooldownPeriod } = this.config;
-    if (decision.active) {
-      this.activate();
-    } else if (this.specReplicas > 0 && minReplicaCount === 0) {
-      const cooledDown =
-        this.lastActiveTime === null
-          ? initialCooldownPeriod < this.now
-          : this.lastActiveTime + cooldownPeriod < this.now;
-      if (cooledDown) this.setReplicas(0, 'keda-cooldown');
-    } else if (this.specReplicas < minReplicaCount) {
-      this.setReplicas(minReplicaCount, 'keda-min');
-    }
+    this.apply(this.keda.poll(this.nowMs(), this.specReplicas, { active: decision.active }));
   }
 
   /**
@@ -644,7 +633,7 @@ class Simulation {
     if (this.config.trigger === 'external-push') {
       if (shouldPush(this.pushedActive, decision.active)) {
         this.log?.pushes.push(this.now);
-        this.activate();
+        this.apply(this.keda.push(this.nowMs(), this.specReplicas));
       }
       this.pushedActive = decision.active;
     }
@@ -807,10 +796,11 @@ class Simulation {
   /** One HPA reconcile; the metric is our GetMetrics answer, fresh or from KEDA's cache. */
   private hpaSync(): void {
     const status = this.nStarting + this.nReady;
-    const next = this.hpa.sync(this.now, this.specReplicas, status, METRIC_TARGET, () =>
-      this.config.useCachedMetrics ? this.lastPolledDesired : this.metricFor(decide(this.counts(), this.spec).desired),
+    this.apply(
+      this.keda.hpaSync(this.nowMs(), this.specReplicas, status, () =>
+        this.config.useCachedMetrics ? this.lastPolledDesired : this.metricFor(decide(this.counts(), this.spec).desired),
+      ),
     );
-    if (next !== null) this.setReplicas(next, 'hpa');
     this.log?.hpaSyncs.push({ time: this.now, replicas: this.specReplicas });
   }
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import type { SimConfig } from './config.js';
-import { defaultBehavior } from './config.js';
+import { defaultBehavior } from '../core/hpa-behavior.js';
 import { fixed } from './distribution.js';
 import { SimInputError, show } from './errors.js';
 import type { RunMetrics } from './metrics.js';

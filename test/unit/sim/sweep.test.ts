@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { DEFAULT_CONFIG, defaultBehavior } from '../../../src/sim/config.js';
+import { defaultBehavior } from '../../../src/core/hpa-behavior.js';
+import { DEFAULT_CONFIG } from '../../../src/sim/config.js';
 import { SimInputError } from '../../../src/sim/errors.js';
 import type { RunMetrics } from '../../../src/sim/metrics.js';
 import { expandGrid, paretoFrontier, parseSweepAxis, recommend } from '../../../src/sim/sweep.js';
