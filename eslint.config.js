@@ -2,7 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const ADAPTERS = ['celery', 'config', 'demo', 'grpc', 'http', 'kubernetes', 'metastore', 'poller', 'sim', 'telemetry'];
+const ADAPTERS = ['celery', 'config', 'demo', 'grpc', 'http', 'kubernetes', 'metastore', 'poller', 'scale-in', 'sim', 'telemetry'];
 const COMPOSITION_ROOTS = ['main', 'cli'];
 // live/ wires the simulator, the demo metastore and a gRPC client together: composition, not an adapter.
 const COMPOSITION_DIRS = ['live', 'commands'];

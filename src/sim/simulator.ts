@@ -9,7 +9,7 @@ import { compareVictimOrder } from '../core/scale-in-plan.js';
 import type { VictimCandidate } from '../core/scale-in-plan.js';
 import type { SimConfig } from './config.js';
 import { sample } from './distribution.js';
-import { DrainController } from './drain.js';
+import { SimulatedScaleIn } from './scale-in.js';
 import { EventQueue, FloatList, IntFifo } from './event-queue.js';
 import type { RunMetrics } from './metrics.js';
 import { summarize } from './metrics.js';
@@ -153,7 +153,7 @@ class Simulation {
   /** KEDA's operator and the HPA it made, as core models them. */
   private readonly keda: KedaScaledObject;
   /** The scaler's drain state (policy `drain`), null for the other policies. */
-  private readonly drain: DrainController | null;
+  private readonly drain: SimulatedScaleIn | null;
   private readonly podRng: Rng;
   private readonly uidRng: Rng;
   private readonly config: SimConfig;
@@ -249,7 +249,7 @@ class Simulation {
         podSelector: DEFAULT_WORKER_POD_SELECTOR,
       },
     };
-    this.drain = config.scaleInPolicy === 'drain' ? new DrainController() : null;
+    this.drain = config.scaleInPolicy === 'drain' ? new SimulatedScaleIn(true) : null;
     this.planEveryTick = options.planEveryTick === true;
     this.served = new Uint8Array(workload.queueNames.length);
     const servedNames = new Set(this.spec.queues);
@@ -645,7 +645,7 @@ class Simulation {
    * then what the scaler does with the plan: patch pod-deletion-cost, cancel_consumer the new
    * victims, add_consumer the restored ones, and report `reportedReplicas` until the next tick.
    */
-  private planScaleIn(drain: DrainController, desired: number): void {
+  private planScaleIn(drain: SimulatedScaleIn, desired: number): void {
     const activeCount = this.nStarting + this.nReady;
     // No surplus, nothing draining, no annotation: the plan is empty and reports `desired`.
     if (activeCount <= desired && drain.drainingCount === 0 && this.costedPods === 0) {
@@ -695,7 +695,7 @@ class Simulation {
   }
 
   /** The active pods as `WorkerPod`s, in the order core's planner sorts them into. */
-  private viewsInPlanOrder(drain: DrainController): WorkerPod[] {
+  private viewsInPlanOrder(drain: SimulatedScaleIn): WorkerPod[] {
     if (this.planOrderStale) {
       this.planOrder = this.activePods.slice();
       this.planOrderStale = false;

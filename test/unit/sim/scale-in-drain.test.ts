@@ -7,8 +7,8 @@ import type { WorkerPod } from '../../../src/core/ports.js';
 import { DeletionCost } from '../../../src/core/scale-in-plan.js';
 import type { SimConfig } from '../../../src/sim/config.js';
 import { DEFAULT_CONFIG } from '../../../src/sim/config.js';
-import type { DrainTick } from '../../../src/sim/drain.js';
-import { DrainController } from '../../../src/sim/drain.js';
+import type { ScaleInTick } from '../../../src/sim/scale-in.js';
+import { SimulatedScaleIn } from '../../../src/sim/scale-in.js';
 import { generateWorkload, parseScenario } from '../../../src/sim/scenario.js';
 import { runSimulation } from '../../../src/sim/simulator.js';
 import { simConfig, workloadOf } from './support.js';
@@ -18,13 +18,13 @@ function runningPod(name: string, deletionCost: number | null = null): WorkerPod
 }
 
 /** The pods as the API server has them after the scaler patched a tick's costs. */
-function annotated(pods: readonly WorkerPod[], tick: DrainTick): WorkerPod[] {
+function annotated(pods: readonly WorkerPod[], tick: ScaleInTick): WorkerPod[] {
   return pods.map((pod) => ({ ...pod, deletionCost: tick.costs.get(pod.name) ?? null }));
 }
 
-describe('drain controller (core planScaleIn and reportedReplicas on every scaler tick)', () => {
+describe('the simulated scale-in (core ledger and planner on every scaler tick)', () => {
   it('keeps a busy victim counted until a tick after its drain was confirmed shows it idle', () => {
-    const drain = new DrainController();
+    const drain = new SimulatedScaleIn(true);
     let pods = [runningPod('a'), runningPod('b')];
 
     // desired 1 of 2: the less loaded b is the victim; it still runs a task, so it is held.
@@ -51,7 +51,7 @@ describe('drain controller (core planScaleIn and reportedReplicas on every scale
   });
 
   it('restores a draining worker when demand returns, and clears its cost', () => {
-    const drain = new DrainController();
+    const drain = new SimulatedScaleIn(true);
     const pods = [runningPod('a'), runningPod('b')];
     const first = drain.tick(0, 1, pods, new Map([['a', 3], ['b', 1]]));
     expect(first.drained).toEqual(['b']);
@@ -65,7 +65,7 @@ describe('drain controller (core planScaleIn and reportedReplicas on every scale
   });
 
   it('forgets a worker that is gone', () => {
-    const drain = new DrainController();
+    const drain = new SimulatedScaleIn(true);
     drain.tick(0, 1, [runningPod('a'), runningPod('b')], new Map([['a', 2], ['b', 1]]));
     expect(drain.isDraining('b')).toBe(true);
     drain.forget('b');
