@@ -104,6 +104,32 @@ export function compareVictimOrder(p: VictimCandidate, q: VictimCandidate): numb
 }
 
 /**
+ * Whether a plan still holds when, since it was made, only running tasks changed (the same
+ * desired count, pods, costs, drains and confirmations): `victims` are still the first of
+ * `candidates` in `compareVictimOrder` (every victim before every kept pod; checked in one pass,
+ * no sort), and, when draining, no victim turned idle or busy, which decides whether it may go.
+ * Everything else in a plan follows from those. A speed cache for callers that plan often.
+ */
+export function victimChoiceStands(
+  candidates: readonly VictimCandidate[],
+  victims: ReadonlySet<string>,
+  busyVictims: ReadonlySet<string>,
+  canDrain: boolean,
+): boolean {
+  let lastVictim: VictimCandidate | undefined;
+  let firstKept: VictimCandidate | undefined;
+  for (const candidate of candidates) {
+    if (victims.has(candidate.pod.name)) {
+      if (canDrain && candidate.load > 0 !== busyVictims.has(candidate.pod.name)) return false;
+      if (lastVictim === undefined || compareVictimOrder(candidate, lastVictim) > 0) lastVictim = candidate;
+    } else if (firstKept === undefined || compareVictimOrder(candidate, firstKept) < 0) {
+      firstKept = candidate;
+    }
+  }
+  return lastVictim === undefined || firstKept === undefined || compareVictimOrder(lastVictim, firstKept) < 0;
+}
+
+/**
  * Chooses the surplus workers. With pod-deletion-cost we choose freely (`compareVictimOrder`). A
  * StatefulSet always removes its highest ordinals, so those are the victims whatever their load.
  */

@@ -1,8 +1,8 @@
 import { modelledPod, podsToDelete } from '../core/replica-set-ranking.js';
 import type { EmbeddedMetastore } from '../demo/embedded-metastore.js';
-import type { Distribution } from '../sim/distribution.js';
-import { sample } from '../sim/distribution.js';
-import type { Rng } from '../sim/random.js';
+import type { Distribution } from '../sim/model/distribution.js';
+import { sample } from '../sim/model/distribution.js';
+import type { Rng } from '../sim/model/random.js';
 import type { VirtualClock } from './virtual-clock.js';
 
 type PodState = 'starting' | 'ready' | 'terminating';

@@ -3,15 +3,15 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import type { SimConfig } from './config.js';
+import type { SimConfig } from './model/config.js';
 import { defaultBehavior } from '../core/hpa-behavior.js';
-import { fixed } from './distribution.js';
-import { SimInputError, show } from './errors.js';
-import type { RunMetrics } from './metrics.js';
-import type { RunOptions, SimulationResult, Timeline } from './simulator.js';
-import { runSimulation } from './simulator.js';
-import { REPORT_TIMELINE_POINTS, downsampleTimeline } from './timeline.js';
-import type { Workload } from './workload.js';
+import { fixed } from './model/distribution.js';
+import { SimInputError, show } from './input/errors.js';
+import type { RunMetrics } from './model/metrics.js';
+import type { RunOptions, SimulationResult, Timeline } from './model/run-types.js';
+import { runSimulation } from './model/simulation.js';
+import { REPORT_TIMELINE_POINTS, downsampleTimeline } from './output/timeline.js';
+import type { Workload } from './model/workload.js';
 
 interface Dimension {
   readonly min: number;

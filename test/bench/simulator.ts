@@ -7,13 +7,13 @@
  */
 import { availableParallelism } from 'node:os';
 
-import type { SimConfig } from '../../src/sim/config.js';
-import { DEFAULT_CONFIG } from '../../src/sim/config.js';
-import { generateWorkload, parseScenario } from '../../src/sim/scenario.js';
-import { runSimulation } from '../../src/sim/simulator.js';
+import type { SimConfig } from '../../src/sim/model/config.js';
+import { DEFAULT_CONFIG } from '../../src/sim/model/config.js';
+import { generateWorkload, parseScenario } from '../../src/sim/input/scenario.js';
+import { runSimulation } from '../../src/sim/model/simulation.js';
 import { expandGrid, parseSweepAxis, runConfigs } from '../../src/sim/sweep.js';
-import { formatTraceRow, parseTraceCsv, traceHeader } from '../../src/sim/trace.js';
-import type { Workload } from '../../src/sim/workload.js';
+import { formatTraceRow, parseTraceCsv, traceHeader } from '../../src/sim/input/trace.js';
+import type { Workload } from '../../src/sim/model/workload.js';
 
 export interface SimFigure {
   readonly value: number;

@@ -5,7 +5,7 @@ import { podsToDelete } from '../../../src/core/replica-set-ranking.js';
 import { decide } from '../../../src/core/scaling.js';
 import type { Snapshot, TaskCountRow } from '../../../src/core/snapshot.js';
 import { ScaleInController } from '../../../src/scale-in/scale-in-controller.js';
-import { SimulatedScaleIn } from '../../../src/sim/scale-in.js';
+import { SimulatedScaleIn } from '../../../src/sim/model/scale-in.js';
 import { quietLogger } from '../../support/quiet-logger.js';
 import { MemoryBroker, MemoryPods, noObserver, runningPod } from '../../support/scale-in-ports.js';
 import { workerSetSpec } from '../../support/worker-set-spec.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { defaultBehavior } from '../../../src/core/hpa-behavior.js';
-import { runSimulation } from '../../../src/sim/simulator.js';
+import { runSimulation } from '../../../src/sim/model/simulation.js';
 import { burst, simConfig, workloadOf } from './support.js';
 
 function replicasAfterSyncs(result: ReturnType<typeof runSimulation>, count: number): number[] {

@@ -5,12 +5,12 @@ import { describe, expect, it } from 'vitest';
 
 import type { WorkerPod } from '../../../src/core/ports.js';
 import { DeletionCost } from '../../../src/core/scale-in-plan.js';
-import type { SimConfig } from '../../../src/sim/config.js';
-import { DEFAULT_CONFIG } from '../../../src/sim/config.js';
-import type { ScaleInTick } from '../../../src/sim/scale-in.js';
-import { SimulatedScaleIn } from '../../../src/sim/scale-in.js';
-import { generateWorkload, parseScenario } from '../../../src/sim/scenario.js';
-import { runSimulation } from '../../../src/sim/simulator.js';
+import type { SimConfig } from '../../../src/sim/model/config.js';
+import { DEFAULT_CONFIG } from '../../../src/sim/model/config.js';
+import type { ScaleInTick } from '../../../src/sim/model/scale-in.js';
+import { SimulatedScaleIn } from '../../../src/sim/model/scale-in.js';
+import { generateWorkload, parseScenario } from '../../../src/sim/input/scenario.js';
+import { runSimulation } from '../../../src/sim/model/simulation.js';
 import { simConfig, workloadOf } from './support.js';
 
 function runningPod(name: string, deletionCost: number | null = null): WorkerPod {
@@ -121,18 +121,21 @@ describe('scale-in policy drain in the simulator', () => {
     }
   });
 
-  it('gives the same run whether core plans on every scaler tick or only when its answer can change', () => {
+  it('gives the same run whether core plans on every scaler tick or only when core says its answer can change', () => {
     for (const name of ['long-tasks-burst', 'hourly-etl']) {
       const file = fileURLToPath(new URL(`../../../src/sim/scenarios/${name}.yaml`, import.meta.url));
       const scenario = parseScenario(readFileSync(file, 'utf8'), file);
       for (const seed of [1, 2]) {
         const workload = generateWorkload(scenario, seed);
-        const config: SimConfig = { ...DEFAULT_CONFIG, ...scenario.settings, seed, scaleInPolicy: 'drain' };
-        const skipping = runSimulation(workload, config, { recordLog: true });
-        const everyTick = runSimulation(workload, config, { recordLog: true, planEveryTick: true });
-        expect(skipping.metrics.drains, `${name} seed ${seed}`).toBeGreaterThan(0);
-        expect(skipping.metrics, `${name} seed ${seed}`).toEqual(everyTick.metrics);
-        expect(skipping.log, `${name} seed ${seed}`).toEqual(everyTick.log);
+        for (const policy of ['rank', 'drain'] as const) {
+          const config: SimConfig = { ...DEFAULT_CONFIG, ...scenario.settings, seed, scaleInPolicy: policy };
+          const skipping = runSimulation(workload, config, { recordLog: true });
+          const everyTick = runSimulation(workload, config, { recordLog: true, planEveryTick: true });
+          const label = `${name} seed ${seed} ${policy}`;
+          if (policy === 'drain') expect(skipping.metrics.drains, label).toBeGreaterThan(0);
+          expect(skipping.metrics, label).toEqual(everyTick.metrics);
+          expect(skipping.log, label).toEqual(everyTick.log);
+        }
       }
     }
   });

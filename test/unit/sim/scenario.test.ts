@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseCron } from '../../../src/sim/cron.js';
-import { SimInputError } from '../../../src/sim/errors.js';
-import { generateWorkload, parseIsoTimestamp, parseScenario } from '../../../src/sim/scenario.js';
+import { parseCron } from '../../../src/sim/input/cron.js';
+import { SimInputError } from '../../../src/sim/input/errors.js';
+import { generateWorkload, parseIsoTimestamp, parseScenario } from '../../../src/sim/input/scenario.js';
 
 function problemsOf(text: string): readonly string[] {
   try {
@@ -93,7 +93,7 @@ simulation: {retryDelaySeconds: 5m}
       seed: 9,
       workerConcurrency: 8,
       podStartup: { distribution: 'lognormal', median: 40, sigma: 0.3 },
-      scaleInPolicy: 'idle-first',
+      scaleInPolicy: 'rank',
       pollingInterval: 5,
       minReplicaCount: 1,
       queues: ['default', 'high'],
@@ -103,10 +103,13 @@ simulation: {retryDelaySeconds: 5m}
     expect(scenario.settings.hpaBehavior?.scaleUp.policies).toHaveLength(2);
   });
 
-  it('reads the drain scale-in policy and names every policy when the value is unknown', () => {
-    expect(parseScenario(`${MINIMAL}workers: {scaleIn: drain}\n`, 'drain.yaml').settings).toEqual({ scaleInPolicy: 'drain' });
+  it("reads the scaler's scale-in policies, the old names as aliases, and names every policy when the value is unknown", () => {
+    for (const policy of ['off', 'rank', 'drain']) {
+      expect(parseScenario(`${MINIMAL}workers: {scaleIn: ${policy}}\n`, 'p.yaml').settings).toEqual({ scaleInPolicy: policy });
+    }
+    expect(parseScenario(`${MINIMAL}workers: {scaleIn: kubernetes}\n`, 'old.yaml').settings).toEqual({ scaleInPolicy: 'off' });
     expect(problemsOf(`${MINIMAL}workers: {scaleIn: drain-first}\n`)).toEqual([
-      'bad.yaml: workers.scaleIn: "drain-first" must be one of: kubernetes, idle-first, drain',
+      'bad.yaml: workers.scaleIn: "drain-first" must be one of: off, rank, drain (or the old names kubernetes, idle-first)',
     ]);
   });
 });

@@ -1,22 +1,34 @@
-import type { HpaBehavior } from '../core/hpa-behavior.js';
-import { DEFAULT_WORKER_CONCURRENCY } from '../core/metadata.js';
+import type { HpaBehavior } from '../../core/hpa-behavior.js';
+import { DEFAULT_WORKER_CONCURRENCY } from '../../core/metadata.js';
+import type { ScaleInPolicy } from '../../core/scale-in-spec.js';
+import { SCALE_IN_POLICIES } from '../../core/scale-in-spec.js';
 import type { Distribution } from './distribution.js';
 import { fixed } from './distribution.js';
 
 /**
- * Which pod a scale-in removes.
- * - `kubernetes`: the ReplicaSet controller's ranking (`ActivePodsWithRanks`): pods not yet ready
- *   first, then the most recently ready, compared in log2 buckets of ready age with ties broken by
- *   UID (effectively random). Not load-aware: a busy worker goes as readily as an idle one.
- * - `idle-first`: the same, but with `controller.kubernetes.io/pod-deletion-cost` = running tasks,
- *   which ranks right after readiness, so idle workers go first.
- * - `drain`: the scaler's drain-then-remove (core `planScaleIn`), run on every scaler tick: it
- *   picks the surplus workers, ranks them with pod-deletion-cost, tells busy ones to stop consuming
- *   (Celery cancel_consumer) and reports `reportedReplicas` instead of the plain formula, so the
- *   HPA removes a worker only once it is idle; draining workers are restored when demand returns.
+ * Which workers a scale-in removes: the scaler's own `scaleIn` policies (core `ScaleInPolicy`),
+ * simulated through core's planner and ledger on every scaler tick.
+ * - `off`: the plain formula; the ReplicaSet removes pods by its own ranking, not load-aware.
+ * - `rank`: the planner chooses the surplus workers (idle first, then least loaded) and writes
+ *   pod-deletion-cost on them, so the ReplicaSet removes those; busy ones can still be killed.
+ * - `drain`: drain-then-remove: busy surplus workers are told to stop consuming (Celery
+ *   cancel_consumer) and stay counted until idle; draining workers are restored when demand returns.
  */
-export type ScaleInPolicy = 'kubernetes' | 'idle-first' | 'drain';
-export const SCALE_IN_POLICIES: readonly ScaleInPolicy[] = ['kubernetes', 'idle-first', 'drain'];
+export { SCALE_IN_POLICIES } from '../../core/scale-in-spec.js';
+export type { ScaleInPolicy } from '../../core/scale-in-spec.js';
+
+/** Names the simulator used before it took the scaler's: still accepted on the CLI and in scenarios. */
+export const SCALE_IN_POLICY_ALIASES: Readonly<Record<string, ScaleInPolicy>> = { kubernetes: 'off', 'idle-first': 'rank' };
+
+/** A policy name or alias as the scaler's policy; null when it is neither. */
+export function scaleInPolicyNamed(name: string): ScaleInPolicy | null {
+  if ((SCALE_IN_POLICIES as readonly string[]).includes(name)) return name as ScaleInPolicy;
+  return SCALE_IN_POLICY_ALIASES[name] ?? null;
+}
+
+/** The order `--compare-scale-in` runs and prints them in. */
+export const COMPARED_SCALE_IN_POLICIES: readonly ScaleInPolicy[] = ['off', 'rank', 'drain'];
+
 export type TriggerType = 'external' | 'external-push';
 
 /** Everything one simulated run needs besides the workload. Times in seconds. */
@@ -82,7 +94,7 @@ export const DEFAULT_CONFIG: SimConfig = {
   hpaBehavior: null,
   podStartup: fixed(30),
   terminationGracePeriodSeconds: 600,
-  scaleInPolicy: 'kubernetes',
+  scaleInPolicy: 'off',
   retryDelaySeconds: 0,
   sampleSeconds: 15,
   seed: 1,

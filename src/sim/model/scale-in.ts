@@ -1,5 +1,5 @@
-import type { WorkerPod } from '../core/ports.js';
-import { ScaleInLedger, publication } from '../core/scale-in-ledger.js';
+import type { WorkerPod } from '../../core/ports.js';
+import { ScaleInLedger, publication } from '../../core/scale-in-ledger.js';
 
 /*
  * The scaler's side of the `rank` and `drain` scale-in policies as the simulator runs them on

@@ -2,19 +2,19 @@ import { basename } from 'node:path';
 
 import { load as loadYaml } from 'js-yaml';
 
-import type { HpaScalingPolicy, PartialHpaBehavior, PartialScalingRules, SelectPolicy } from '../core/hpa-behavior.js';
-import { defaultBehavior } from '../core/hpa-behavior.js';
-import type { ScaleInPolicy, SimConfig, TriggerType } from './config.js';
-import { SCALE_IN_POLICIES } from './config.js';
+import type { HpaScalingPolicy, PartialHpaBehavior, PartialScalingRules, SelectPolicy } from '../../core/hpa-behavior.js';
+import { defaultBehavior } from '../../core/hpa-behavior.js';
+import type { SimConfig, TriggerType } from '../model/config.js';
+import { COMPARED_SCALE_IN_POLICIES, SCALE_IN_POLICY_ALIASES, scaleInPolicyNamed } from '../model/config.js';
 import type { CronSchedule } from './cron.js';
 import { parseCron } from './cron.js';
-import type { Distribution } from './distribution.js';
-import { sample } from './distribution.js';
+import type { Distribution } from '../model/distribution.js';
+import { sample } from '../model/distribution.js';
 import { SimInputError, show } from './errors.js';
-import type { Rng } from './random.js';
-import { Stream, createRng, exponential } from './random.js';
-import type { Workload } from './workload.js';
-import { WorkloadBuilder } from './workload.js';
+import type { Rng } from '../model/random.js';
+import { Stream, createRng, exponential } from '../model/random.js';
+import type { Workload } from '../model/workload.js';
+import { WorkloadBuilder } from '../model/workload.js';
 
 /** When a burst fires: a cron expression (UTC), or a period and offset in seconds. */
 export type BurstSchedule = { readonly cron: CronSchedule } | { readonly every: number; readonly offset: number };
@@ -308,7 +308,11 @@ function readSettings(r: Reader, doc: Record<string, unknown>): Partial<SimConfi
       if (w['terminationGracePeriodSeconds'] !== undefined) {
         set('terminationGracePeriodSeconds', r.seconds('workers.terminationGracePeriodSeconds', w['terminationGracePeriodSeconds']));
       }
-      if (w['scaleIn'] !== undefined) set('scaleInPolicy', r.oneOf<ScaleInPolicy>('workers.scaleIn', w['scaleIn'], SCALE_IN_POLICIES));
+      if (w['scaleIn'] !== undefined) {
+        const named = typeof w['scaleIn'] === 'string' ? scaleInPolicyNamed(w['scaleIn']) : null;
+        if (named !== null) set('scaleInPolicy', named);
+        else r.fail('workers.scaleIn', w['scaleIn'], `must be one of: ${COMPARED_SCALE_IN_POLICIES.join(', ')} (or the old names ${Object.keys(SCALE_IN_POLICY_ALIASES).join(', ')})`);
+      }
       if (w['initialReplicas'] !== undefined) set('initialReplicas', r.number('workers.initialReplicas', w['initialReplicas'], { min: 0, max: 100_000, integer: true }));
     }
   }

@@ -2,8 +2,8 @@ import { basename } from 'node:path';
 
 import { SimInputError, show } from './errors.js';
 import { parseIsoTimestamp } from './scenario.js';
-import type { Workload } from './workload.js';
-import { WorkloadBuilder } from './workload.js';
+import type { Workload } from '../model/workload.js';
+import { WorkloadBuilder } from '../model/workload.js';
 
 /**
  * Trace CSV: a header row naming at least `queue`, `queued_at` and `duration_seconds` (any order,
