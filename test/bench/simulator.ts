@@ -9,7 +9,8 @@ import { availableParallelism } from 'node:os';
 
 import type { SimConfig } from '../../src/sim/model/config.js';
 import { DEFAULT_CONFIG } from '../../src/sim/model/config.js';
-import { generateWorkload, parseScenario } from '../../src/sim/input/scenario.js';
+import { parseScenario } from '../../src/sim/input/scenario.js';
+import { generateWorkload } from '../../src/sim/input/workload-generation.js';
 import { runSimulation } from '../../src/sim/model/simulation.js';
 import { expandGrid, parseSweepAxis, runConfigs } from '../../src/sim/sweep.js';
 import { formatTraceRow, parseTraceCsv, traceHeader } from '../../src/sim/input/trace.js';

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 
 import { SimInputError, show } from './errors.js';
-import { parseIsoTimestamp } from './scenario.js';
+import { parseIsoTimestamp } from './iso-time.js';
 import type { Workload } from '../model/workload.js';
 import { WorkloadBuilder } from '../model/workload.js';
 

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { SimConfig } from '../../../src/sim/model/config.js';
 import { DEFAULT_CONFIG } from '../../../src/sim/model/config.js';
 import type { RunMetrics } from '../../../src/sim/model/metrics.js';
-import { generateWorkload, parseScenario } from '../../../src/sim/input/scenario.js';
+import { parseScenario } from '../../../src/sim/input/scenario.js';
+import { generateWorkload } from '../../../src/sim/input/workload-generation.js';
 import { runSimulation } from '../../../src/sim/model/simulation.js';
 
 const SCENARIO = fileURLToPath(new URL('../../../src/sim/scenarios/long-tasks-burst.yaml', import.meta.url));

@@ -9,7 +9,8 @@ import type { SimConfig } from '../../../src/sim/model/config.js';
 import { DEFAULT_CONFIG } from '../../../src/sim/model/config.js';
 import type { ScaleInTick } from '../../../src/sim/model/scale-in.js';
 import { SimulatedScaleIn } from '../../../src/sim/model/scale-in.js';
-import { generateWorkload, parseScenario } from '../../../src/sim/input/scenario.js';
+import { parseScenario } from '../../../src/sim/input/scenario.js';
+import { generateWorkload } from '../../../src/sim/input/workload-generation.js';
 import { runSimulation } from '../../../src/sim/model/simulation.js';
 import { simConfig, workloadOf } from './support.js';
 

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 
 import { parseCron } from '../../../src/sim/input/cron.js';
 import { SimInputError } from '../../../src/sim/input/errors.js';
-import { generateWorkload, parseIsoTimestamp, parseScenario } from '../../../src/sim/input/scenario.js';
+import { parseScenario } from '../../../src/sim/input/scenario.js';
+import { generateWorkload } from '../../../src/sim/input/workload-generation.js';
+import { parseIsoTimestamp } from '../../../src/sim/input/iso-time.js';
 
 function problemsOf(text: string): readonly string[] {
   try {
