@@ -29,7 +29,8 @@ export const SWEEP_DIMENSIONS: Readonly<Record<string, Dimension>> = {
   max: { min: 1, max: 100000, integer: true, describe: 'maxReplicaCount', apply: (c, v) => ({ ...c, maxReplicaCount: v }) },
   /**
    * behavior.scaleDown.stabilizationWindowSeconds. Setting any behavior switches the HPA from the
-   * legacy normalization to behavior policies with Kubernetes defaults (keda.md §3.3).
+   * legacy normalization to behavior policies with Kubernetes defaults (kubernetes
+   * `pkg/apis/autoscaling/v2/defaults.go`).
    */
   stabilization: {
     min: 0,

@@ -71,9 +71,11 @@ export interface SimConfig {
 }
 
 /**
- * Defaults follow KEDA and Kubernetes (keda.md §3.1, §3.3) and the Airflow chart: pollingInterval
- * 30, cooldownPeriod 300, initialCooldownPeriod 0, min 0, max 100, HPA sync 15 s, tolerance 0.1,
- * no behavior; worker concurrency 16 and terminationGracePeriodSeconds 600 as the chart sets them.
+ * Defaults follow KEDA (kedacore/keda `apis/keda/v1alpha1/scaledobject_types.go`: pollingInterval
+ * 30, cooldownPeriod 300, initialCooldownPeriod 0, minReplicaCount 0, maxReplicaCount 100),
+ * Kubernetes (kube-controller-manager `--horizontal-pod-autoscaler-sync-period` 15 s and
+ * `--horizontal-pod-autoscaler-tolerance` 0.1; no behavior) and the official Airflow chart's
+ * values.yaml (`config.celery.worker_concurrency` 16, `workers.terminationGracePeriodSeconds` 600).
  */
 export const DEFAULT_CONFIG: SimConfig = {
   workerConcurrency: DEFAULT_WORKER_CONCURRENCY,
