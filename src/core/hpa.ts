@@ -137,13 +137,13 @@ export class HorizontalPodAutoscaler {
 
     const { minReplicas, maxReplicas } = this.settings;
     if (recommendation > current) {
-      let limit = this.scaleUpLimit(nowMs, current, behavior.scaleUp);
+      let limit = this.rateLimit(nowMs, current, behavior.scaleUp, true);
       if (limit < current) limit = current;
       const maximum = Math.min(maxReplicas, limit);
       return Math.min(recommendation, maximum);
     }
     if (recommendation < current) {
-      let limit = this.scaleDownLimit(nowMs, current, behavior.scaleDown);
+      let limit = this.rateLimit(nowMs, current, behavior.scaleDown, false);
       if (limit > current) limit = current;
       const minimum = Math.max(minReplicas, limit);
       return Math.max(recommendation, minimum);
@@ -156,28 +156,21 @@ export class HorizontalPodAutoscaler {
     else this.recommendations.push({ atMs: nowMs, replicas });
   }
 
-  /** `calculateScaleUpLimitWithScalingRules`. */
-  private scaleUpLimit(nowMs: number, current: number, rules: HpaScalingRules): number {
+  /**
+   * `calculateScaleUpLimitWithScalingRules` (`up`) and `calculateScaleDownLimitWithBehaviors`: the
+   * furthest the replicas may move this sync. selectPolicy Max picks the policy allowing the most
+   * change (the highest limit up, the lowest down), Min the least.
+   */
+  private rateLimit(nowMs: number, current: number, rules: HpaScalingRules, up: boolean): number {
     if (rules.selectPolicy === 'Disabled') return current;
-    const pickMin = rules.selectPolicy === 'Min';
-    let result = pickMin ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    const highest = (rules.selectPolicy === 'Max') === up;
+    let result = highest ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
     for (const policy of rules.policies) {
       const start = this.periodStart(nowMs, current, policy.periodSeconds);
-      const proposed = policy.type === 'Pods' ? start + policy.value : Math.ceil(start * (1 + policy.value / 100));
-      result = pickMin ? Math.min(result, proposed) : Math.max(result, proposed);
-    }
-    return result;
-  }
-
-  /** `calculateScaleDownLimitWithBehaviors`. */
-  private scaleDownLimit(nowMs: number, current: number, rules: HpaScalingRules): number {
-    if (rules.selectPolicy === 'Disabled') return current;
-    const pickMin = rules.selectPolicy === 'Min';
-    let result = pickMin ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-    for (const policy of rules.policies) {
-      const start = this.periodStart(nowMs, current, policy.periodSeconds);
-      const proposed = policy.type === 'Pods' ? start - policy.value : Math.trunc(start * (1 - policy.value / 100));
-      result = pickMin ? Math.max(result, proposed) : Math.min(result, proposed);
+      const proposed = up
+        ? policy.type === 'Pods' ? start + policy.value : Math.ceil(start * (1 + policy.value / 100))
+        : policy.type === 'Pods' ? start - policy.value : Math.trunc(start * (1 - policy.value / 100));
+      result = highest ? Math.max(result, proposed) : Math.min(result, proposed);
     }
     return result;
   }
