@@ -95,7 +95,7 @@ export async function runSimulatorBenchmark(): Promise<Record<string, SimFigure>
     'simulator replay with scale-in drain (1M-task week)': {
       value: Number(drainSeconds.toFixed(2)),
       unit: 's',
-      note: `core's planner on every scaler tick that can change its answer; tasks killed ${drained.metrics.tasksKilled} (kubernetes scale-in: ${result.metrics.tasksKilled}), worker-hours ${Math.round(drained.metrics.workerSeconds / 3600)} (${Math.round(result.metrics.workerSeconds / 3600)})`,
+      note: `core's planner and ledger on every scaler tick that can change its answer; tasks killed ${drained.metrics.tasksKilled} (scale-in off: ${result.metrics.tasksKilled}), worker-hours ${Math.round(drained.metrics.workerSeconds / 3600)} (${Math.round(result.metrics.workerSeconds / 3600)})`,
     },
     'simulator 4×4 sweep (1M-task week)': { value: Number(sweepSeconds.toFixed(2)), unit: 's' },
     'simulator sweep threads': { value: Math.min(availableParallelism(), grid.length), unit: 'threads' },
