@@ -2,10 +2,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { describeValue } from '../core/validation.js';
 import type { SimConfig } from './model/config.js';
 import { COMPARED_SCALE_IN_POLICIES, DEFAULT_CONFIG, configProblems, scaleInPolicyNamed } from './model/config.js';
 import { fixed } from './model/distribution.js';
-import { SimInputError, isSimInputError, show } from './input/errors.js';
+import { SimInputError, isSimInputError } from './input/errors.js';
 import { buildDocument, formatComparison, formatText } from './output/document.js';
 import { renderReport } from './output/report.js';
 import type { Scenario } from './input/scenario.js';
@@ -106,7 +107,7 @@ function numberOption(
   const value = Number(raw);
   const ok = raw.trim() !== '' && Number.isFinite(value) && (!opts.integer || Number.isInteger(value)) && value >= opts.min && value <= opts.max;
   if (!ok) {
-    problems.push(`--${name}=${show(raw)} must be a ${opts.integer ? 'whole number' : 'number'} from ${opts.min} to ${opts.max}`);
+    problems.push(`--${name}=${describeValue(raw)} must be a ${opts.integer ? 'whole number' : 'number'} from ${opts.min} to ${opts.max}`);
     return undefined;
   }
   return value;
@@ -138,7 +139,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateRequest | 'h
   const sweepTexts = [...(v.sweep ?? [])];
   for (const positional of parsed.positionals) {
     if (sweepTexts.length > 0 && positional.includes('=')) sweepTexts.push(positional);
-    else problems.push(`unexpected argument ${show(positional)}`);
+    else problems.push(`unexpected argument ${describeValue(positional)}`);
   }
   if ((v.scenario === undefined) === (v.trace === undefined)) {
     problems.push('simulate needs exactly one of --scenario FILE or --trace FILE.csv');
@@ -160,13 +161,13 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateRequest | 'h
   if (v['scale-in'] !== undefined) {
     const policy = scaleInPolicyNamed(v['scale-in']);
     if (policy !== null) put('scaleInPolicy', policy);
-    else problems.push(`--scale-in=${show(v['scale-in'])} must be one of ${COMPARED_SCALE_IN_POLICIES.join(', ')}`);
+    else problems.push(`--scale-in=${describeValue(v['scale-in'])} must be one of ${COMPARED_SCALE_IN_POLICIES.join(', ')}`);
   }
   if (v.push === true) put('trigger', 'external-push');
   put('seed', numberOption(problems, 'seed', v.seed, { min: 0, max: 4294967295, ...int }));
   if (v.queues !== undefined) {
     const queues = v.queues.split(',').map((q) => q.trim());
-    if (queues.some((q) => q === '')) problems.push(`--queues=${show(v.queues)} must be a comma-separated list of non-empty queue names`);
+    if (queues.some((q) => q === '')) problems.push(`--queues=${describeValue(v.queues)} must be a comma-separated list of non-empty queue names`);
     else put('queues', [...new Set(queues)].sort());
   }
   const sloP95 = numberOption(problems, 'slo-p95', v['slo-p95'], { min: 0, max: 1e9, integer: false }) ?? null;
@@ -210,7 +211,7 @@ function readText(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new SimInputError([`cannot read ${what} ${show(file)}: ${(err as Error).message}`]);
+    throw new SimInputError([`cannot read ${what} ${describeValue(file)}: ${(err as Error).message}`]);
   }
 }
 
@@ -266,7 +267,7 @@ export async function simulateCommand(argv: readonly string[], io: CommandIo): P
       try {
         writeFileSync(request.report, renderReport(doc, summaries));
       } catch (err) {
-        throw new SimInputError([`cannot write --report ${show(request.report)}: ${(err as Error).message}`]);
+        throw new SimInputError([`cannot write --report ${describeValue(request.report)}: ${(err as Error).message}`]);
       }
     }
     const text = request.compareScaleIn ? formatComparison(doc, summaries) : formatText(doc, summaries);

@@ -7,7 +7,7 @@ import type { ArrivalProcess, QueueWorkload } from './arrivals.js';
 import { readArrival } from './arrivals.js';
 import { SimInputError } from './errors.js';
 import { parseIsoTimestamp } from './iso-time.js';
-import { Reader, join } from './reader.js';
+import { ScenarioReader } from './reader.js';
 import { readSettings } from './scenario-settings.js';
 
 export type { ArrivalProcess, BurstSchedule, QueueWorkload } from './arrivals.js';
@@ -27,7 +27,7 @@ const DEFAULT_START = Date.UTC(2024, 0, 1); // a Monday, 00:00 UTC
 const TOP_KEYS = ['name', 'seed', 'duration', 'start', 'queues', 'trace', 'workers', 'scaledObject', 'simulation'] as const;
 /** Parses scenario YAML text; `file` is used in messages and to resolve a relative `trace`. */
 export function parseScenario(text: string, file: string): Scenario {
-  const where = `${basename(file)}: `;
+  const where = basename(file);
   let doc: unknown;
   try {
     doc = loadYaml(text);
@@ -36,54 +36,54 @@ export function parseScenario(text: string, file: string): Scenario {
     const at = mark?.line === undefined ? '' : `:${mark.line + 1}:${(mark.column ?? 0) + 1}`;
     throw new SimInputError([`${basename(file)}${at}: not valid YAML: ${(err as { reason?: string }).reason ?? (err as Error).message}`]);
   }
-  const r = new Reader(where);
-  const top = r.object('', doc, TOP_KEYS);
-  if (top === null) throw new SimInputError(r.problems.length > 0 ? r.problems : [`${where}must be a YAML mapping`]);
+  const r = new ScenarioReader(where);
+  const top = r.required([], doc, TOP_KEYS);
+  if (top === undefined) throw new SimInputError(r.problems);
 
-  const name = top['name'] === undefined ? basename(file) : (r.string('name', top['name']) ?? basename(file));
+  const name = top['name'] === undefined ? basename(file) : (r.text(['name'], top['name']) ?? basename(file));
   const settings = readSettings(r, top);
 
   let workload: Scenario['workload'] | null = null;
   if ((top['queues'] === undefined) === (top['trace'] === undefined)) {
-    r.problems.push(`${where}needs exactly one of queues (a generated workload) or trace (a CSV file to replay)`);
+    r.note([], 'needs exactly one of queues (a generated workload) or trace (a CSV file to replay)');
   } else if (top['trace'] !== undefined) {
     for (const key of ['duration', 'start'] as const) {
-      if (top[key] !== undefined) r.fail(key, top[key], 'applies only to a generated workload (queues), not to a trace');
+      if (top[key] !== undefined) r.problem([key], top[key], 'applies only to a generated workload (queues), not to a trace');
     }
-    const trace = r.string('trace', top['trace']);
-    if (trace !== null) workload = { kind: 'trace', file: trace };
+    const trace = r.text(['trace'], top['trace']);
+    if (trace !== undefined) workload = { kind: 'trace', file: trace };
   } else {
-    const duration = r.seconds('duration', top['duration'], { min: 0, exclusiveMin: true });
+    const duration = r.duration(['duration'], top['duration'], { min: 0, exclusiveMin: true });
     let startEpochMs = DEFAULT_START;
     if (top['start'] !== undefined) {
       const raw = top['start'];
       const parsed = raw instanceof Date ? raw.getTime() : typeof raw === 'string' ? parseIsoTimestamp(raw) : Number.NaN;
-      if (Number.isNaN(parsed)) r.fail('start', raw instanceof Date ? raw.toISOString() : raw, 'must be an ISO-8601 timestamp such as 2024-01-01T00:00:00Z');
+      if (Number.isNaN(parsed)) r.problem(['start'], raw instanceof Date ? raw.toISOString() : raw, 'must be an ISO-8601 timestamp such as 2024-01-01T00:00:00Z');
       else startEpochMs = parsed;
     }
     const queues: QueueWorkload[] = [];
-    const rawQueues = r.object('queues', top['queues'], Object.keys((top['queues'] ?? {})));
-    if (rawQueues !== null && duration !== null) {
-      if (Object.keys(rawQueues).length === 0) r.fail('queues', rawQueues, 'must name at least one queue');
+    const rawQueues = r.required(['queues'], top['queues'], null);
+    if (rawQueues !== undefined && duration !== undefined) {
+      if (Object.keys(rawQueues).length === 0) r.problem(['queues'], rawQueues, 'must name at least one queue');
       for (const [queueName, rawQueue] of Object.entries(rawQueues)) {
-        const qp = join('queues', queueName);
-        const q = r.object(qp, rawQueue, ['duration', 'arrivals']);
-        if (q === null) continue;
-        const queueDuration = q['duration'] === undefined ? null : r.distribution(join(qp, 'duration'), q['duration']);
+        const qp = ['queues', queueName];
+        const q = r.required(qp, rawQueue, ['duration', 'arrivals']);
+        if (q === undefined) continue;
+        const queueDuration = q['duration'] === undefined ? null : (r.distribution([...qp, 'duration'], q['duration']) ?? null);
         const rawArrivals = q['arrivals'];
         if (!Array.isArray(rawArrivals) || rawArrivals.length === 0) {
-          r.fail(join(qp, 'arrivals'), rawArrivals, 'must be a non-empty list of arrival processes (poisson, ramp, burst)');
+          r.problem([...qp, 'arrivals'], rawArrivals, 'must be a non-empty list of arrival processes (poisson, ramp, burst)');
           continue;
         }
         const arrivals: ArrivalProcess[] = [];
         rawArrivals.forEach((item, i) => {
-          const process = readArrival(r, join(join(qp, 'arrivals'), i), item, duration, queueDuration);
+          const process = readArrival(r, [...qp, 'arrivals', i], item, duration, queueDuration);
           if (process !== null) arrivals.push(process);
         });
         queues.push({ name: queueName, arrivals });
       }
     }
-    if (duration !== null) workload = { kind: 'generated', durationSeconds: duration, startEpochMs, queues };
+    if (duration !== undefined) workload = { kind: 'generated', durationSeconds: duration, startEpochMs, queues };
   }
   if (r.problems.length > 0 || workload === null) throw new SimInputError(r.problems);
   return { name, file, workload, settings };
