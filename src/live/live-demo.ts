@@ -4,6 +4,7 @@ import { credentials } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import { Gauge } from 'prom-client';
 
+import { coerceError } from '../core/errors.js';
 import { PromMetric } from '../core/metric-names.js';
 import type { EmbeddedMetastore } from '../demo/embedded-metastore.js';
 import { loadExternalScaler } from '../grpc/proto.js';
@@ -104,7 +105,7 @@ export function startLiveDemo(options: LiveDemoOptions): LiveDemo {
     feeder
       .step()
       .then(() => workers.step())
-      .catch((err: unknown) => options.out.write(`demo: step failed: ${String(err)}\n`))
+      .catch((err: unknown) => options.out.write(`demo: step failed: ${coerceError(err).stack ?? coerceError(err).message}\n`))
       .finally(() => {
         stepping = false;
       });
