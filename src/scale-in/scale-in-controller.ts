@@ -13,7 +13,7 @@ import { TokenBucket } from '../core/token-bucket.js';
 
 export type ScaleInStep = 'list' | 'patch' | 'drain' | 'restore' | 'plan';
 
-/** What the controller reports; main wires it to Prometheus. */
+/** What the controller reports; telemetry/observers.ts turns it into Prometheus series. */
 export interface ScaleInObserver {
   /** A plan was published: its counts, the count reported, and the surplus workers it chose. */
   planned(target: ScaleInTarget, counts: WorkerCounts, reported: number, victims: readonly string[]): void;
