@@ -48,6 +48,7 @@ export function isActivePod(pod: Pick<WorkerPod, 'terminating' | 'phase'>): bool
  * then not ready. Negative when `p` goes first.
  */
 export function compareBeforeCost(p: Pick<WorkerPod, 'scheduled' | 'phase' | 'ready'>, q: Pick<WorkerPod, 'scheduled' | 'phase' | 'ready'>): number {
+  if (p.scheduled === q.scheduled && p.phase === q.phase && p.ready === q.ready) return 0;
   if (p.scheduled !== q.scheduled) return p.scheduled ? 1 : -1;
   const phase = (PHASE_ORDINAL[p.phase] ?? 0) - (PHASE_ORDINAL[q.phase] ?? 0);
   if (phase !== 0) return phase;

@@ -133,8 +133,7 @@ export class ScaleInLedger {
 
   /** After the plan that will be applied: workers no longer among the active pods are forgotten. */
   settle(plan: Plan): void {
-    const active = new Set(plan.active);
-    for (const name of [...this.entries.keys()]) if (!active.has(name)) this.entries.delete(name);
+    for (const name of [...this.entries.keys()]) if (!plan.active.includes(name)) this.entries.delete(name);
   }
 
   private due(sentAtMs: number | null, nowMs: number): boolean {

@@ -25,8 +25,8 @@ export class SimulatedScaler {
   private plannedDesired = -1;
   private readonly victims = new Set<string>();
   private readonly busyVictims = new Set<string>();
-  /** The active pods in core's victim order as of the last plan: nearly sorted for the next. */
-  private planOrder: SimPod[] = [];
+  /** The active pods' candidates in core's victim order as of the last plan: nearly sorted for the next. */
+  private planOrder: PodCandidate[] = [];
   private readonly running = new Map<string, number>();
 
   constructor(
@@ -88,7 +88,6 @@ export class SimulatedScaler {
     if (samePlan && victimChoiceStands(candidates, this.victims, this.busyVictims, this.spec.scaleIn.policy === 'drain')) return;
 
     sortNearlySorted(candidates);
-    this.planOrder = candidates.map((candidate) => candidate.owner);
     this.running.clear();
     for (const pod of d.activePods) if (pod.busy > 0) this.running.set(pod.name, pod.busy);
     const tick = scaleIn.tick(Math.round(now * 1000), desired, candidates.map((candidate) => candidate.pod), this.running);
@@ -120,16 +119,17 @@ export class SimulatedScaler {
   private candidates(scaleIn: SimulatedScaleIn): PodCandidate[] {
     const d = this.deployment;
     if (d.podSetChanged) {
-      this.planOrder = d.activePods.slice();
+      this.planOrder = d.activePods.map((pod) => pod.candidate);
       d.podSetChanged = false;
     }
-    return this.planOrder.map((pod) => {
-      const candidate = pod.candidate;
+    const anyDraining = scaleIn.drainingCount > 0;
+    for (const candidate of this.planOrder) {
+      const pod = candidate.owner;
       candidate.pod = pod.asWorkerPod();
       candidate.load = pod.busy;
-      candidate.draining = scaleIn.isDraining(pod.name);
-      return candidate;
-    });
+      candidate.draining = anyDraining && scaleIn.isDraining(pod.name);
+    }
+    return this.planOrder;
   }
 
   /** The pods a plan names, in creation order. */
