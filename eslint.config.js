@@ -2,18 +2,18 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const ADAPTERS = ['celery', 'config', 'demo', 'grpc', 'http', 'kubernetes', 'metastore', 'poller', 'sim', 'telemetry'];
+const ADAPTERS = ['celery', 'config', 'demo', 'grpc', 'http', 'kubernetes', 'metastore', 'poller', 'scale-in', 'sim', 'telemetry'];
 const COMPOSITION_ROOTS = ['main', 'cli'];
 // live/ wires the simulator, the demo metastore and a gRPC client together: composition, not an adapter.
 const COMPOSITION_DIRS = ['live', 'commands'];
 
-/** Everything under src/ except `allowed`, as relative import patterns from one level down. */
+/** Everything under src/ except `allowed`, as relative import patterns from one or two levels down. */
 function foreignModules(allowed) {
-  return [
-    ...ADAPTERS.filter((name) => name !== allowed).map((name) => `../${name}/*`),
-    ...COMPOSITION_ROOTS.map((name) => `../${name}.js`),
-    ...COMPOSITION_DIRS.map((name) => `../${name}/*`),
-  ];
+  return ['../', '../../'].flatMap((up) => [
+    ...ADAPTERS.filter((name) => name !== allowed).map((name) => `${up}${name}/*`),
+    ...COMPOSITION_ROOTS.map((name) => `${up}${name}.js`),
+    ...COMPOSITION_DIRS.map((name) => `${up}${name}/*`),
+  ]);
 }
 
 /** Core is pure: no I/O libraries, no clock, no timers. */
@@ -76,6 +76,32 @@ export default tseslint.config(
       ],
     },
   })),
+  {
+    // The simulator's model is pure like core: it reads no input, writes no output, and takes its
+    // clock and randomness as parameters (seeded generators), so a run is reproducible.
+    files: ['src/sim/model/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: foreignModules('sim'), message: 'adapters depend only on core; main.ts wires them.' },
+            { group: ['../input/*', '../output/*', '../command.js', '../sweep.js', '../sweep-worker.js'], message: 'the model reads no input and writes no output.' },
+            { group: ['node:*', ...CORE_FORBIDDEN_PACKAGES], message: 'the model is pure: I/O belongs in sim/input or sim/output.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'the model has no timers: events are scheduled in virtual time.' },
+        { name: 'setInterval', message: 'the model has no timers: events are scheduled in virtual time.' },
+        { name: 'setImmediate', message: 'the model has no timers: events are scheduled in virtual time.' },
+        { name: 'process', message: 'the model reads no environment.' },
+        { name: 'Date', message: 'the model has no wall clock: time is simulated seconds.' },
+      ],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'randomness comes from the seeded generators in random.ts.' }],
+    },
+  },
   {
     files: ['test/**/*.ts'],
     rules: {

@@ -15,7 +15,7 @@ import { buildHttpApp } from './http/app.js';
 import { createPodDirectory } from './kubernetes/pod-directory.js';
 import { PgTaskCountReader } from './metastore/task-count-reader.js';
 import { MetastorePoller } from './poller/metastore-poller.js';
-import { ScaleInController } from './poller/scale-in-controller.js';
+import { ScaleInController } from './scale-in/scale-in-controller.js';
 import { SnapshotHub } from './poller/snapshot-hub.js';
 import type { Instruments } from './telemetry/metrics.js';
 import { createInstruments } from './telemetry/metrics.js';
@@ -91,7 +91,7 @@ async function startScaleIn(config: ScalerConfig, hub: SnapshotHub, clock: Clock
     control,
     clock,
     logger: log,
-    latestSnapshot: (metastore) => hub.latest(metastore),
+    snapshots: hub,
     staleAfterMs: config.poll.staleAfterMs,
     planTtlMs: Math.max(60_000, 10 * config.poll.staleAfterMs),
     patchesPerSecond: config.scaleIn.patchesPerSecond,

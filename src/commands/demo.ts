@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { CONFIG_FILE_ENV } from '../core/config.js';
 import type { RunningService } from '../main.js';
 import { startService } from '../main.js';
-import { isSimInputError } from '../sim/errors.js';
+import { isSimInputError } from '../sim/input/errors.js';
 import { createLogger } from '../telemetry/logger.js';
 import { ExitCode, fail } from './common.js';
 import type { CommandContext } from './context.js';

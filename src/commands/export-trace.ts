@@ -5,8 +5,8 @@ import { parseArgs } from 'node:util';
 import { CONFIG_FILE_ENV } from '../core/config.js';
 import { isScalerError } from '../core/errors.js';
 import { readTaskHistory } from '../metastore/trace-export.js';
-import { parseIsoTimestamp } from '../sim/scenario.js';
-import { formatTraceRow, traceHeader } from '../sim/trace.js';
+import { parseIsoTimestamp } from '../sim/input/iso-time.js';
+import { formatTraceRow, traceHeader } from '../sim/input/trace.js';
 import { ExitCode, fail } from './common.js';
 import { configOrExit } from './serve.js';
 

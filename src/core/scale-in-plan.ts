@@ -1,4 +1,5 @@
 import type { WorkerPod } from './ports.js';
+import { compareBeforeCost, compareUpToCost, isActivePod } from './replica-set-ranking.js';
 
 /**
  * pod-deletion-cost values we write. The ReplicaSet deletes lower costs first (after pending and
@@ -59,33 +60,10 @@ export type ScaleInPlan =
       readonly counts: WorkerCounts;
     };
 
-const PHASE_RANK: Readonly<Record<string, number>> = { Pending: 0, Unknown: 1, Running: 2 };
-
-function isActive(pod: WorkerPod): boolean {
-  return !pod.terminating && pod.phase in PHASE_RANK;
-}
-
 /** The StatefulSet ordinal in `<name>-<ordinal>`, or null. */
 export function ordinalOf(podName: string): number | null {
   const match = /-(0|[1-9][0-9]*)$/.exec(podName);
   return match?.[1] === undefined ? null : Number(match[1]);
-}
-
-/**
- * The ReplicaSet controller's deletion ranking (`ActivePodsWithRanks.Less`) up to and including
- * pod-deletion-cost: unscheduled, then by phase, then not ready, then lower cost. The criteria
- * after it (ready time, restarts, creation) are not ours to predict, so equal keys are ties.
- */
-function replicaSetKey(pod: WorkerPod, cost: number | null): readonly number[] {
-  return [pod.scheduled ? 1 : 0, PHASE_RANK[pod.phase] ?? 0, pod.ready ? 1 : 0, cost ?? 0];
-}
-
-function compareKeys(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < a.length; i++) {
-    const diff = (a[i] ?? 0) - (b[i] ?? 0);
-    if (diff !== 0) return diff;
-  }
-  return 0;
 }
 
 function removalOrderOf(pods: readonly WorkerPod[]): { readonly order: RemovalOrder } | { readonly reason: string } {
@@ -101,25 +79,68 @@ function removalOrderOf(pods: readonly WorkerPod[]): { readonly order: RemovalOr
   return { reason: `worker pods are owned by ${kind ?? 'nothing'}, which removes pods in an order we cannot steer` };
 }
 
+/** A pod as the victim choice weighs it: its running tasks and whether it is draining already. */
+export interface VictimCandidate {
+  readonly pod: WorkerPod;
+  readonly load: number;
+  readonly draining: boolean;
+}
+
 /**
- * Chooses the surplus workers. With pod-deletion-cost we choose freely: the pods the ReplicaSet
- * would remove first anyway (unscheduled, pending, not ready), then idle ones, then the ones
- * already draining (their load only falls; re-choosing by the latest counts would restore one
- * and drain another every tick), then the least loaded. A StatefulSet always removes its highest
- * ordinals, so those are the victims whatever their load.
+ * The order victims are chosen in, for pods the workload controller ranks by deletion cost: the
+ * pods the ReplicaSet would remove first anyway (unscheduled, pending, not ready, ranked as it
+ * does up to the cost), then idle ones, then the ones already draining (their load only falls;
+ * re-choosing by the latest counts would restore one and drain another every tick), then the
+ * least loaded, then by name. A total order: names are unique.
+ */
+export function compareVictimOrder(p: VictimCandidate, q: VictimCandidate): number {
+  const head = compareBeforeCost(p.pod, q.pod);
+  if (head !== 0) return head;
+  const busy = (p.load > 0 ? 1 : 0) - (q.load > 0 ? 1 : 0);
+  if (busy !== 0) return busy;
+  if (p.draining !== q.draining) return p.draining ? -1 : 1;
+  if (p.load !== q.load) return p.load - q.load;
+  return p.pod.name < q.pod.name ? -1 : p.pod.name > q.pod.name ? 1 : 0;
+}
+
+/**
+ * Whether a plan still holds when, since it was made, only running tasks changed (the same
+ * desired count, pods, costs, drains and confirmations): `victims` are still the first of
+ * `candidates` in `compareVictimOrder` (every victim before every kept pod; checked in one pass,
+ * no sort), and, when draining, no victim turned idle or busy, which decides whether it may go.
+ * Everything else in a plan follows from those. A speed cache for callers that plan often.
+ */
+export function victimChoiceStands(
+  candidates: readonly VictimCandidate[],
+  victims: ReadonlySet<string>,
+  busyVictims: ReadonlySet<string>,
+  canDrain: boolean,
+): boolean {
+  let lastVictim: VictimCandidate | undefined;
+  let firstKept: VictimCandidate | undefined;
+  for (const candidate of candidates) {
+    if (victims.has(candidate.pod.name)) {
+      if (canDrain && candidate.load > 0 !== busyVictims.has(candidate.pod.name)) return false;
+      if (lastVictim === undefined || compareVictimOrder(candidate, lastVictim) > 0) lastVictim = candidate;
+    } else if (firstKept === undefined || compareVictimOrder(candidate, firstKept) < 0) {
+      firstKept = candidate;
+    }
+  }
+  return lastVictim === undefined || firstKept === undefined || compareVictimOrder(lastVictim, firstKept) < 0;
+}
+
+/**
+ * Chooses the surplus workers. With pod-deletion-cost we choose freely (`compareVictimOrder`). A
+ * StatefulSet always removes its highest ordinals, so those are the victims whatever their load.
  */
 function chooseVictims(pods: readonly WorkerPod[], order: RemovalOrder, input: ScaleInInput, surplus: number): WorkerPod[] {
   if (surplus <= 0) return [];
   if (order === 'highest-ordinal') {
     return [...pods].sort((p, q) => (ordinalOf(q.name) ?? 0) - (ordinalOf(p.name) ?? 0)).slice(0, surplus);
   }
-  const keyed = pods.map((pod) => {
-    const load = input.running.get(pod.name) ?? 0;
-    const [scheduled, phase, ready] = replicaSetKey(pod, null);
-    return { pod, key: [scheduled ?? 0, phase ?? 0, ready ?? 0, load > 0 ? 1 : 0, input.draining.has(pod.name) ? 0 : 1, load] };
-  });
-  keyed.sort((p, q) => compareKeys(p.key, q.key) || (p.pod.name < q.pod.name ? -1 : p.pod.name > q.pod.name ? 1 : 0));
-  return keyed.slice(0, surplus).map((entry) => entry.pod);
+  const candidates = pods.map((pod) => ({ pod, load: input.running.get(pod.name) ?? 0, draining: input.draining.has(pod.name) }));
+  candidates.sort(compareVictimOrder);
+  return candidates.slice(0, surplus).map((candidate) => candidate.pod);
 }
 
 /**
@@ -137,7 +158,7 @@ function isRemovable(pod: WorkerPod, input: ScaleInInput): boolean {
 
 /** Decides victims, drains, restores and the pod-deletion-cost each pod should carry. Pure. */
 export function planScaleIn(input: ScaleInInput): ScaleInPlan {
-  const active = input.pods.filter(isActive);
+  const active = input.pods.filter(isActivePod);
   const removal = removalOrderOf(active);
   if ('reason' in removal) return { kind: 'unsupported', reason: removal.reason };
   const { order } = removal;
@@ -183,18 +204,18 @@ export function planScaleIn(input: ScaleInInput): ScaleInPlan {
  */
 export function reportedReplicas(plan: Extract<ScaleInPlan, { kind: 'plan' }>, pods: readonly WorkerPod[], desired: number): number {
   const activeNames = new Set(plan.active);
-  const keyOf = (pod: WorkerPod): readonly number[] =>
-    plan.order === 'highest-ordinal' ? [-(ordinalOf(pod.name) ?? 0)] : replicaSetKey(pod, pod.deletionCost);
+  const compare = (p: WorkerPod, q: WorkerPod): number =>
+    plan.order === 'highest-ordinal' ? (ordinalOf(q.name) ?? 0) - (ordinalOf(p.name) ?? 0) : compareUpToCost(p, q);
   let active = 0;
-  let lowestHeld: readonly number[] | undefined;
-  const removableKeys: (readonly number[])[] = [];
+  let lowestHeld: WorkerPod | undefined;
+  const removable: WorkerPod[] = [];
   for (const pod of pods) {
     if (!activeNames.has(pod.name)) continue;
     active += 1;
-    const key = keyOf(pod);
-    if (plan.removable.has(pod.name)) removableKeys.push(key);
-    else if (lowestHeld === undefined || compareKeys(key, lowestHeld) < 0) lowestHeld = key;
+    if (plan.removable.has(pod.name)) removable.push(pod);
+    else if (lowestHeld === undefined || compare(pod, lowestHeld) < 0) lowestHeld = pod;
   }
-  const removableFirst = removableKeys.filter((key) => lowestHeld === undefined || compareKeys(key, lowestHeld) < 0).length;
+  const held = lowestHeld;
+  const removableFirst = removable.filter((pod) => held === undefined || compare(pod, held) < 0).length;
   return Math.max(desired, active - removableFirst);
 }

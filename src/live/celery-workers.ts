@@ -1,13 +1,16 @@
+import { modelledPod, podsToDelete } from '../core/replica-set-ranking.js';
 import type { EmbeddedMetastore } from '../demo/embedded-metastore.js';
-import type { Distribution } from '../sim/distribution.js';
-import { sample } from '../sim/distribution.js';
-import type { Rng } from '../sim/random.js';
+import type { Distribution } from '../sim/model/distribution.js';
+import { sample } from '../sim/model/distribution.js';
+import type { Rng } from '../sim/model/random.js';
 import type { VirtualClock } from './virtual-clock.js';
 
 type PodState = 'starting' | 'ready' | 'terminating';
 
 interface Pod {
   readonly name: string;
+  readonly uid: number;
+  readonly createdAt: number;
   state: PodState;
   readyAt: number;
   terminatingSince: number;
@@ -60,11 +63,28 @@ export class CeleryWorkers {
     for (let i = live.length; i < replicas; i += 1) {
       this.podSeq += 1;
       const startup = Math.max(0, sample(this.settings.startup, this.rng));
-      this.pods.push({ name: `airflow-worker-${this.podSeq}`, state: 'starting', readyAt: now + startup, terminatingSince: 0, running: new Map() });
+      this.pods.push({
+        name: `airflow-worker-${this.podSeq}`,
+        uid: this.podSeq,
+        createdAt: now,
+        state: 'starting',
+        readyAt: now + startup,
+        terminatingSince: 0,
+        running: new Map(),
+      });
     }
-    // ReplicaSet victims: pods not yet ready first, then the newest; it does not know which are busy.
-    const victims = [...live].sort((a, b) => Number(a.state === 'ready') - Number(b.state === 'ready') || b.readyAt - a.readyAt);
-    for (const pod of victims.slice(0, Math.max(0, live.length - replicas))) {
+    // The ReplicaSet's own ranking: it does not know which workers are busy.
+    const ranked = live.map((pod) => ({
+      pod,
+      ...modelledPod({
+        ready: pod.state === 'ready',
+        deletionCost: null,
+        readySinceMs: pod.state === 'ready' ? pod.readyAt * 1000 : null,
+        createdAtMs: pod.createdAt * 1000,
+        uid: pod.uid,
+      }),
+    }));
+    for (const { pod } of podsToDelete(ranked, live.length - replicas, now * 1000)) {
       pod.state = 'terminating';
       pod.terminatingSince = now;
     }

@@ -4,17 +4,19 @@ import { credentials } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import { Gauge } from 'prom-client';
 
+import { coerceError } from '../core/errors.js';
 import { PromMetric } from '../core/metric-names.js';
 import type { EmbeddedMetastore } from '../demo/embedded-metastore.js';
 import { loadExternalScaler } from '../grpc/proto.js';
 import { loadWorkload } from '../sim/command.js';
-import type { SimConfig } from '../sim/config.js';
-import { DEFAULT_CONFIG } from '../sim/config.js';
-import { Stream, createRng } from '../sim/random.js';
+import type { SimConfig } from '../sim/model/config.js';
+import { DEFAULT_CONFIG } from '../sim/model/config.js';
+import { Stream, createRng } from '../sim/model/random.js';
 import { CeleryWorkers } from './celery-workers.js';
 import type { QueueCounts } from './dashboard.js';
 import { renderFrame } from './dashboard.js';
 import { KedaController } from './keda-controller.js';
+import { grpcScalerEndpoint } from './scaler-endpoint.js';
 import { TaskFeeder } from './task-feeder.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -64,20 +66,22 @@ export function startLiveDemo(options: LiveDemoOptions): LiveDemo {
   );
   const { Client } = loadExternalScaler();
   const client = new Client(`127.0.0.1:${options.grpcPort}`, credentials.createInsecure());
+  const metadata = {
+    queues: queues.join(','),
+    workerConcurrency: String(settings.workerConcurrency),
+    minReplicaCount: String(settings.minReplicaCount),
+    maxReplicaCount: String(settings.maxReplicaCount),
+    activationThreshold: String(settings.activationThreshold),
+  };
   const keda = new KedaController(
-    client,
+    grpcScalerEndpoint(client, { name: 'airflow-worker', namespace: 'airflow', scalerMetadata: { scalerAddress: 'demo', ...metadata } }),
     {
-      metadata: {
-        queues: queues.join(','),
-        workerConcurrency: String(settings.workerConcurrency),
-        minReplicaCount: String(settings.minReplicaCount),
-        maxReplicaCount: String(settings.maxReplicaCount),
-        activationThreshold: String(settings.activationThreshold),
-      },
       minReplicaCount: settings.minReplicaCount,
       maxReplicaCount: settings.maxReplicaCount,
       pollingInterval: settings.pollingInterval,
       cooldownPeriod: settings.cooldownPeriod,
+      initialCooldownPeriod: settings.initialCooldownPeriod,
+      fallback: null,
       push: settings.trigger === 'external-push',
       hpaSyncPeriodSeconds: settings.hpaSyncPeriodSeconds,
       hpaTolerance: settings.hpaTolerance,
@@ -101,7 +105,7 @@ export function startLiveDemo(options: LiveDemoOptions): LiveDemo {
     feeder
       .step()
       .then(() => workers.step())
-      .catch((err: unknown) => options.out.write(`demo: step failed: ${String(err)}\n`))
+      .catch((err: unknown) => options.out.write(`demo: step failed: ${coerceError(err).stack ?? coerceError(err).message}\n`))
       .finally(() => {
         stepping = false;
       });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { EmbeddedMetastore } from '../demo/embedded-metastore.js';
-import type { Workload } from '../sim/workload.js';
+import type { Workload } from '../sim/model/workload.js';
 import type { VirtualClock } from './virtual-clock.js';
 
 /**

@@ -2,18 +2,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import type { SimConfig } from './config.js';
-import { DEFAULT_CONFIG, SCALE_IN_POLICIES, configProblems } from './config.js';
-import { fixed } from './distribution.js';
-import { SimInputError, isSimInputError, show } from './errors.js';
-import { buildDocument, formatComparison, formatText } from './output.js';
-import { renderReport } from './report.js';
-import type { Scenario } from './scenario.js';
-import { generateWorkload, parseScenario } from './scenario.js';
+import { describeValue } from '../core/validation.js';
+import type { SimConfig } from './model/config.js';
+import { COMPARED_SCALE_IN_POLICIES, DEFAULT_CONFIG, configProblems, scaleInPolicyNamed } from './model/config.js';
+import { fixed } from './model/distribution.js';
+import { SimInputError, isSimInputError } from './input/errors.js';
+import { buildDocument, formatComparison, formatText } from './output/document.js';
+import { renderReport } from './output/report.js';
+import type { Scenario } from './input/scenario.js';
+import { parseScenario } from './input/scenario.js';
+import { generateWorkload } from './input/workload-generation.js';
 import type { SweepAxis } from './sweep.js';
 import { expandGrid, paretoFrontier, parseSweepAxis, recommend, runConfigs } from './sweep.js';
-import { parseTraceCsv } from './trace.js';
-import type { Workload } from './workload.js';
+import { parseTraceCsv } from './input/trace.js';
+import type { Workload } from './model/workload.js';
 
 export const SIMULATE_USAGE = `Usage: airflow-keda-scaler simulate (--scenario FILE | --trace FILE.csv) [options]
 
@@ -36,10 +38,12 @@ Configuration (override the scenario; defaults are KEDA's, Kubernetes' and the A
   --initial-cooldown-period S     initialCooldownPeriod (0)
   --pod-startup-seconds S         seconds from pod creation to a ready Celery worker (30)
   --termination-grace-seconds S   terminationGracePeriodSeconds (600)
-  --scale-in POLICY               which workers a scale-in removes (kubernetes): kubernetes (the
-                                  ReplicaSet's own ranking), idle-first (pod-deletion-cost =
-                                  running tasks) or drain (the scaler's drain-then-remove: busy
-                                  surplus workers stop consuming and are removed once idle)
+  --scale-in POLICY               the scaler's scaleIn policy (off): off (the plain formula; the
+                                  ReplicaSet removes pods by its own ranking), rank (the scaler
+                                  writes pod-deletion-cost on the surplus workers, idle and least
+                                  loaded first) or drain (drain-then-remove: busy surplus workers
+                                  stop consuming and are removed once idle); the old names
+                                  kubernetes (= off) and idle-first (= rank) are still accepted
   --push                          trigger type external-push instead of external
   --seed N                        random seed (1); the same seed gives the same output
 
@@ -53,8 +57,8 @@ Sweep:
   --threads N                     worker threads (default: all cores)
 
 Compare:
-  --compare-scale-in              run the configuration once per scale-in policy (kubernetes,
-                                  idle-first, drain) on the same workload and print them side by
+  --compare-scale-in              run the configuration once per scale-in policy (off, rank,
+                                  drain) on the same workload and print them side by
                                   side: tasks killed, worker-seconds, p95 wait, peak workers,
                                   drains and restores (not with --sweep, --slo-p95 or --scale-in)
 
@@ -103,7 +107,7 @@ function numberOption(
   const value = Number(raw);
   const ok = raw.trim() !== '' && Number.isFinite(value) && (!opts.integer || Number.isInteger(value)) && value >= opts.min && value <= opts.max;
   if (!ok) {
-    problems.push(`--${name}=${show(raw)} must be a ${opts.integer ? 'whole number' : 'number'} from ${opts.min} to ${opts.max}`);
+    problems.push(`--${name}=${describeValue(raw)} must be a ${opts.integer ? 'whole number' : 'number'} from ${opts.min} to ${opts.max}`);
     return undefined;
   }
   return value;
@@ -135,7 +139,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateRequest | 'h
   const sweepTexts = [...(v.sweep ?? [])];
   for (const positional of parsed.positionals) {
     if (sweepTexts.length > 0 && positional.includes('=')) sweepTexts.push(positional);
-    else problems.push(`unexpected argument ${show(positional)}`);
+    else problems.push(`unexpected argument ${describeValue(positional)}`);
   }
   if ((v.scenario === undefined) === (v.trace === undefined)) {
     problems.push('simulate needs exactly one of --scenario FILE or --trace FILE.csv');
@@ -155,14 +159,15 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateRequest | 'h
   if (startup !== undefined) put('podStartup', fixed(startup));
   put('terminationGracePeriodSeconds', numberOption(problems, 'termination-grace-seconds', v['termination-grace-seconds'], { min: 0, max: 86400, integer: false }));
   if (v['scale-in'] !== undefined) {
-    if ((SCALE_IN_POLICIES as readonly string[]).includes(v['scale-in'])) put('scaleInPolicy', v['scale-in']);
-    else problems.push(`--scale-in=${show(v['scale-in'])} must be one of ${SCALE_IN_POLICIES.join(', ')}`);
+    const policy = scaleInPolicyNamed(v['scale-in']);
+    if (policy !== null) put('scaleInPolicy', policy);
+    else problems.push(`--scale-in=${describeValue(v['scale-in'])} must be one of ${COMPARED_SCALE_IN_POLICIES.join(', ')}`);
   }
   if (v.push === true) put('trigger', 'external-push');
   put('seed', numberOption(problems, 'seed', v.seed, { min: 0, max: 4294967295, ...int }));
   if (v.queues !== undefined) {
     const queues = v.queues.split(',').map((q) => q.trim());
-    if (queues.some((q) => q === '')) problems.push(`--queues=${show(v.queues)} must be a comma-separated list of non-empty queue names`);
+    if (queues.some((q) => q === '')) problems.push(`--queues=${describeValue(v.queues)} must be a comma-separated list of non-empty queue names`);
     else put('queues', [...new Set(queues)].sort());
   }
   const sloP95 = numberOption(problems, 'slo-p95', v['slo-p95'], { min: 0, max: 1e9, integer: false }) ?? null;
@@ -206,7 +211,7 @@ function readText(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new SimInputError([`cannot read ${what} ${show(file)}: ${(err as Error).message}`]);
+    throw new SimInputError([`cannot read ${what} ${describeValue(file)}: ${(err as Error).message}`]);
   }
 }
 
@@ -247,7 +252,7 @@ export async function simulateCommand(argv: readonly string[], io: CommandIo): P
     });
     if (problems.length > 0) throw new SimInputError([...new Set(problems)]);
     const configs = request.compareScaleIn
-      ? SCALE_IN_POLICIES.map((policy) => ({ ...base, scaleInPolicy: policy }))
+      ? COMPARED_SCALE_IN_POLICIES.map((policy) => ({ ...base, scaleInPolicy: policy }))
       : grid.map((cell) => cell.config);
     const summaries = await runConfigs(workload, configs, {
       recordTimeline: request.report !== null,
@@ -262,7 +267,7 @@ export async function simulateCommand(argv: readonly string[], io: CommandIo): P
       try {
         writeFileSync(request.report, renderReport(doc, summaries));
       } catch (err) {
-        throw new SimInputError([`cannot write --report ${show(request.report)}: ${(err as Error).message}`]);
+        throw new SimInputError([`cannot write --report ${describeValue(request.report)}: ${(err as Error).message}`]);
       }
     }
     const text = request.compareScaleIn ? formatComparison(doc, summaries) : formatText(doc, summaries);

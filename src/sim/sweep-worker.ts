@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 import type { WorkerReply, WorkerRequest } from './sweep.js';
 import { runOne } from './sweep.js';
-import type { Workload } from './workload.js';
+import type { Workload } from './model/workload.js';
 
 /** Sweep worker thread: receives configurations, runs them on the shared workload, replies. */
 const { workload } = workerData as { workload: Workload };

@@ -3,15 +3,16 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import type { SimConfig } from './config.js';
-import { defaultBehavior } from './config.js';
-import { fixed } from './distribution.js';
-import { SimInputError, show } from './errors.js';
-import type { RunMetrics } from './metrics.js';
-import type { RunOptions, SimulationResult, Timeline } from './simulator.js';
-import { runSimulation } from './simulator.js';
-import { REPORT_TIMELINE_POINTS, downsampleTimeline } from './timeline.js';
-import type { Workload } from './workload.js';
+import { describeValue } from '../core/validation.js';
+import type { SimConfig } from './model/config.js';
+import { defaultBehavior } from '../core/hpa-behavior.js';
+import { fixed } from './model/distribution.js';
+import { SimInputError } from './input/errors.js';
+import type { RunMetrics } from './model/metrics.js';
+import type { RunOptions, SimulationResult, Timeline } from './model/run-types.js';
+import { runSimulation } from './model/simulation.js';
+import { REPORT_TIMELINE_POINTS, downsampleTimeline } from './output/timeline.js';
+import type { Workload } from './model/workload.js';
 
 interface Dimension {
   readonly min: number;
@@ -29,7 +30,8 @@ export const SWEEP_DIMENSIONS: Readonly<Record<string, Dimension>> = {
   max: { min: 1, max: 100000, integer: true, describe: 'maxReplicaCount', apply: (c, v) => ({ ...c, maxReplicaCount: v }) },
   /**
    * behavior.scaleDown.stabilizationWindowSeconds. Setting any behavior switches the HPA from the
-   * legacy normalization to behavior policies with Kubernetes defaults (keda.md §3.3).
+   * legacy normalization to behavior policies with Kubernetes defaults (kubernetes
+   * `pkg/apis/autoscaling/v2/defaults.go`).
    */
   stabilization: {
     min: 0,
@@ -60,7 +62,7 @@ export function parseSweepAxis(text: string): SweepAxis {
   const name = eq < 0 ? text : text.slice(0, eq);
   const dimension = SWEEP_DIMENSIONS[name];
   if (dimension === undefined) {
-    throw new SimInputError([`--sweep ${show(text)}: unknown parameter ${show(name)} (known: ${Object.keys(SWEEP_DIMENSIONS).join(', ')})`]);
+    throw new SimInputError([`--sweep ${describeValue(text)}: unknown parameter ${describeValue(name)} (known: ${Object.keys(SWEEP_DIMENSIONS).join(', ')})`]);
   }
   const raw = eq < 0 ? '' : text.slice(eq + 1);
   const problems: string[] = [];
@@ -69,7 +71,7 @@ export function parseSweepAxis(text: string): SweepAxis {
     const value = name === 'push' && (token === 'true' || token === 'false') ? Number(token === 'true') : Number(token);
     const ok = token !== '' && Number.isFinite(value) && (!dimension.integer || Number.isInteger(value)) && value >= dimension.min && value <= dimension.max;
     if (!ok) {
-      problems.push(`--sweep ${name}: value ${show(token)} must be a ${dimension.integer ? 'whole number' : 'number'} from ${dimension.min} to ${dimension.max} (${dimension.describe})`);
+      problems.push(`--sweep ${name}: value ${describeValue(token)} must be a ${dimension.integer ? 'whole number' : 'number'} from ${dimension.min} to ${dimension.max} (${dimension.describe})`);
     }
     return value;
   });

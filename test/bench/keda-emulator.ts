@@ -1,7 +1,8 @@
 import type { ScalerClient } from '../support/grpc-client.js';
 
 /**
- * What KEDA does to an external scaler for each ScaledObject (notes/keda.md §2.4–2.5): on every
+ * What KEDA does to an external scaler for each ScaledObject (kedacore/keda `pkg/scalers/external_scaler.go`,
+ * called from the scale loop and the metrics adapter): on every
  * operator poll and on every HPA metrics request it calls GetMetricSpec, then GetMetrics, then
  * IsActive, in sequence, all over one shared connection.
  */

@@ -7,13 +7,14 @@
  */
 import { availableParallelism } from 'node:os';
 
-import type { SimConfig } from '../../src/sim/config.js';
-import { DEFAULT_CONFIG } from '../../src/sim/config.js';
-import { generateWorkload, parseScenario } from '../../src/sim/scenario.js';
-import { runSimulation } from '../../src/sim/simulator.js';
+import type { SimConfig } from '../../src/sim/model/config.js';
+import { DEFAULT_CONFIG } from '../../src/sim/model/config.js';
+import { parseScenario } from '../../src/sim/input/scenario.js';
+import { generateWorkload } from '../../src/sim/input/workload-generation.js';
+import { runSimulation } from '../../src/sim/model/simulation.js';
 import { expandGrid, parseSweepAxis, runConfigs } from '../../src/sim/sweep.js';
-import { formatTraceRow, parseTraceCsv, traceHeader } from '../../src/sim/trace.js';
-import type { Workload } from '../../src/sim/workload.js';
+import { formatTraceRow, parseTraceCsv, traceHeader } from '../../src/sim/input/trace.js';
+import type { Workload } from '../../src/sim/model/workload.js';
 
 export interface SimFigure {
   readonly value: number;
@@ -94,7 +95,7 @@ export async function runSimulatorBenchmark(): Promise<Record<string, SimFigure>
     'simulator replay with scale-in drain (1M-task week)': {
       value: Number(drainSeconds.toFixed(2)),
       unit: 's',
-      note: `core's planner on every scaler tick that can change its answer; tasks killed ${drained.metrics.tasksKilled} (kubernetes scale-in: ${result.metrics.tasksKilled}), worker-hours ${Math.round(drained.metrics.workerSeconds / 3600)} (${Math.round(result.metrics.workerSeconds / 3600)})`,
+      note: `core's planner and ledger on every scaler tick that can change its answer; tasks killed ${drained.metrics.tasksKilled} (scale-in off: ${result.metrics.tasksKilled}), worker-hours ${Math.round(drained.metrics.workerSeconds / 3600)} (${Math.round(result.metrics.workerSeconds / 3600)})`,
     },
     'simulator 4×4 sweep (1M-task week)': { value: Number(sweepSeconds.toFixed(2)), unit: 's' },
     'simulator sweep threads': { value: Math.min(availableParallelism(), grid.length), unit: 'threads' },

@@ -4,8 +4,8 @@ import type { EmbeddedMetastore } from '../../../src/demo/embedded-metastore.js'
 import { startEmbeddedMetastore } from '../../../src/demo/embedded-metastore.js';
 import { CeleryWorkers } from '../../../src/live/celery-workers.js';
 import { VirtualClock } from '../../../src/live/virtual-clock.js';
-import { fixed } from '../../../src/sim/distribution.js';
-import { createRng } from '../../../src/sim/random.js';
+import { fixed } from '../../../src/sim/model/distribution.js';
+import { createRng } from '../../../src/sim/model/random.js';
 import { quietLogger } from '../../support/quiet-logger.js';
 
 

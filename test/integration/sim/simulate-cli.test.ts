@@ -117,7 +117,7 @@ describe('airflow-keda-scaler simulate', () => {
     expect(text.stderr).toBe('');
     expect(text.code).toBe(0);
     const table = text.stdout.split('\n');
-    expect(table).toContainEqual(expect.stringMatching(/^scale-in +kubernetes +idle-first +drain$/));
+    expect(table).toContainEqual(expect.stringMatching(/^scale-in +off +rank +drain$/));
     for (const label of ['tasks killed', 'worker-seconds', 'queue wait p95', 'peak workers', 'drains', 'restores']) {
       expect(table.some((line) => line.startsWith(label)), label).toBe(true);
     }
@@ -128,9 +128,9 @@ describe('airflow-keda-scaler simulate', () => {
     expect(json.code).toBe(0);
     const doc = JSON.parse(json.stdout) as { compare: string; runs: RunJson[] };
     expect(doc.compare).toBe('scaleInPolicy');
-    expect(doc.runs.map((r) => r.config['scaleInPolicy'])).toEqual(['kubernetes', 'idle-first', 'drain']);
-    const [kubernetes, , drain] = doc.runs;
-    expect(kubernetes!['tasksKilled']).toBeGreaterThan(0);
+    expect(doc.runs.map((r) => r.config['scaleInPolicy'])).toEqual(['off', 'rank', 'drain']);
+    const [off, , drain] = doc.runs;
+    expect(off!['tasksKilled']).toBeGreaterThan(0);
     expect(drain!['tasksKilled']).toBe(0);
     expect(drain!['drains']).toBeGreaterThan(0);
   });
@@ -162,7 +162,7 @@ describe('airflow-keda-scaler simulate', () => {
     [['simulate', '--scenario', EXAMPLE, '--min-replicas', '9', '--max-replicas', '3'], 'maxReplicaCount=3 must be >= minReplicaCount (9)'],
     [['simulate', '--scenario', EXAMPLE, '--sweep', 'polling=5', 'bogus=1'], 'unknown parameter "bogus"'],
     [['simulate', '--scenario', EXAMPLE, '--frobnicate'], "Unknown option '--frobnicate'"],
-    [['simulate', '--scenario', EXAMPLE, '--scale-in', 'drain-first'], '--scale-in="drain-first" must be one of kubernetes, idle-first, drain'],
+    [['simulate', '--scenario', EXAMPLE, '--scale-in', 'drain-first'], '--scale-in="drain-first" must be one of off, rank, drain'],
     [['simulate', '--scenario', EXAMPLE, '--compare-scale-in', '--sweep', 'polling=5,30'], '--compare-scale-in runs one configuration under every scale-in policy; it does not combine with --sweep'],
   ])('refuses bad input with exit status 2 and a message naming it: %j', async (args, message) => {
     const out = await cli(args);

@@ -3,10 +3,11 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
-import type { SimConfig } from '../../../src/sim/config.js';
-import { DEFAULT_CONFIG } from '../../../src/sim/config.js';
-import { buildDocument } from '../../../src/sim/output.js';
-import { generateWorkload, parseScenario } from '../../../src/sim/scenario.js';
+import type { SimConfig } from '../../../src/sim/model/config.js';
+import { DEFAULT_CONFIG } from '../../../src/sim/model/config.js';
+import { buildDocument } from '../../../src/sim/output/document.js';
+import { parseScenario } from '../../../src/sim/input/scenario.js';
+import { generateWorkload } from '../../../src/sim/input/workload-generation.js';
 import { expandGrid, paretoFrontier, parseSweepAxis, runConfigs } from '../../../src/sim/sweep.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../src/sim/scenarios/hourly-etl.yaml', import.meta.url));

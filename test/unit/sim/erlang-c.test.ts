@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
-import type { SimConfig } from '../../../src/sim/config.js';
-import { DEFAULT_CONFIG } from '../../../src/sim/config.js';
-import { fixed } from '../../../src/sim/distribution.js';
-import { generateWorkload, parseScenario } from '../../../src/sim/scenario.js';
-import { runSimulation } from '../../../src/sim/simulator.js';
+import type { SimConfig } from '../../../src/sim/model/config.js';
+import { DEFAULT_CONFIG } from '../../../src/sim/model/config.js';
+import { fixed } from '../../../src/sim/model/distribution.js';
+import { parseScenario } from '../../../src/sim/input/scenario.js';
+import { generateWorkload } from '../../../src/sim/input/workload-generation.js';
+import { runSimulation } from '../../../src/sim/model/simulation.js';
 
 /** Erlang C: the mean wait in an M/M/c queue with arrival rate λ and mean service time 1/μ. */
 function erlangCMeanWait(c: number, lambda: number, meanService: number): number {

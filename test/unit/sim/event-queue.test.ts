@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { EventQueue, IntFifo } from '../../../src/sim/event-queue.js';
+import { EventQueue, IntFifo } from '../../../src/sim/model/event-queue.js';
 
 describe('EventQueue', () => {
   it('pops by time, then kind, then insertion order, whatever the push order', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { defaultBehavior } from '../../../src/sim/config.js';
-import { runSimulation } from '../../../src/sim/simulator.js';
+import { defaultBehavior } from '../../../src/core/hpa-behavior.js';
+import { runSimulation } from '../../../src/sim/model/simulation.js';
 import { burst, simConfig, workloadOf } from './support.js';
 
 function replicasAfterSyncs(result: ReturnType<typeof runSimulation>, count: number): number[] {
@@ -92,5 +92,21 @@ describe('HPA with behavior (Kubernetes defaults for missing fields)', () => {
       },
       scaleDown: { stabilizationWindowSeconds: 300, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
     });
+  });
+});
+
+describe('HPA time is whole milliseconds', () => {
+  it('doubles a backlog on every sync whatever the sync phase: 1 → 5 → 10 → 20 → 40 → 63', () => {
+    // 1,000 tasks at t = 0 want 63 workers of 16 slots. An HPA phase of 11.288 s once lost the sync
+    // at 41.288 s: 41.288 − 15 computed in floating point as 26.287999…, which counted the scale-up
+    // of exactly one period earlier against the 15 s budget.
+    const workload = workloadOf(burst(1000, 0, 3600));
+    for (const offset of [0, 0.001, 7.5, 11.288, 14.999]) {
+      const config = simConfig({ workerConcurrency: 16, maxReplicaCount: 100, hpaBehavior: defaultBehavior({}), hpaSyncOffsetSeconds: offset });
+      const result = runSimulation(workload, config, { recordLog: true });
+      const ups = (result.log?.scale ?? []).filter((e) => e.cause === 'hpa').slice(0, 5);
+      expect(ups.map((e) => e.to), `offset ${offset}`).toEqual([5, 10, 20, 40, 63]);
+      expect(ups.map((e) => Math.round((e.time - offset) * 1000)), `offset ${offset}`).toEqual([0, 15_000, 30_000, 45_000, 60_000]);
+    }
   });
 });

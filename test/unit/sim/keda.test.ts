@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { runSimulation } from '../../../src/sim/simulator.js';
+import { runSimulation } from '../../../src/sim/model/simulation.js';
 import { burst, simConfig, workloadOf } from './support.js';
 
 describe('KEDA operator loop', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { runSimulation } from '../../../src/sim/simulator.js';
+import { runSimulation } from '../../../src/sim/model/simulation.js';
 import { simConfig, workloadOf } from './support.js';
 
 describe('scale-in and Celery warm shutdown', () => {
@@ -27,9 +27,9 @@ describe('scale-in and Celery warm shutdown', () => {
     }
   });
 
-  it('with idle-first (pod-deletion-cost), removes the idle worker and kills nothing', () => {
+  it('with rank (core planner writes pod-deletion-cost on the surplus), removes the idle worker and kills nothing', () => {
     for (let seed = 0; seed < 20; seed++) {
-      const result = runSimulation(workload, { ...base, seed, scaleInPolicy: 'idle-first' });
+      const result = runSimulation(workload, { ...base, seed, scaleInPolicy: 'rank' });
       expect(result.metrics.tasksKilled).toBe(0);
     }
   });

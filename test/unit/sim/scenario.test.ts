@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseCron } from '../../../src/sim/cron.js';
-import { SimInputError } from '../../../src/sim/errors.js';
-import { generateWorkload, parseIsoTimestamp, parseScenario } from '../../../src/sim/scenario.js';
+import { parseCron } from '../../../src/sim/input/cron.js';
+import { SimInputError } from '../../../src/sim/input/errors.js';
+import { parseScenario } from '../../../src/sim/input/scenario.js';
+import { generateWorkload } from '../../../src/sim/input/workload-generation.js';
+import { parseIsoTimestamp } from '../../../src/sim/input/iso-time.js';
 
 function problemsOf(text: string): readonly string[] {
   try {
@@ -47,13 +49,13 @@ workers:
   concurency: 16
 `);
     expect(problems).toEqual([
-      'bad.yaml: workers.concurency: unknown key (expected one of: concurrency, startup, terminationGracePeriodSeconds, scaleIn, initialReplicas)',
-      'bad.yaml: scaledObject.pollingInterval: "fast" must be a whole number >= 1 and <= 86400',
-      'bad.yaml: scaledObject.trigger: "push" must be one of: external, external-push',
+      'bad.yaml: workers.concurency is not a known key (did you mean "concurrency"?)',
+      'bad.yaml: scaledObject.pollingInterval: "fast" must be a whole number from 1 to 86400',
+      'bad.yaml: scaledObject.trigger: "push" must be one of external, external-push',
       'bad.yaml: queues.default.arrivals[0].poisson.ratePerMinute: -3 must be a number > 0',
-      'bad.yaml: queues.default.arrivals[0].poisson.duration.sigma: missing; it must be a number >= 0 and <= 10',
-      'bad.yaml: queues.default.arrivals[1].poison: unknown key (expected one of: poisson, ramp, burst)',
-      'bad.yaml: queues.default.arrivals[2].burst.tasks: 2.5 must be a whole number >= 1 and <= 10000000',
+      'bad.yaml: queues.default.arrivals[0].poisson.duration.sigma: (missing) must be a number from 0 to 10',
+      'bad.yaml: queues.default.arrivals[1].poison is not a known key (did you mean "poisson"?)',
+      'bad.yaml: queues.default.arrivals[2].burst.tasks: 2.5 must be a whole number from 1 to 10000000',
       'bad.yaml: queues.default.arrivals[2].burst.cron: "61 * * * *" is not a cron expression: minute field "61" is outside 0-59',
     ]);
   });
@@ -71,7 +73,7 @@ workers:
 
   it('asks for a duration on the arrival or its queue', () => {
     expect(problemsOf('duration: 1h\nqueues:\n  q:\n    arrivals:\n      - poisson: {ratePerHour: 5}\n')).toEqual([
-      'bad.yaml: queues.q.arrivals[0].poisson.duration: missing (set it here or on the queue)',
+      'bad.yaml: queues.q.arrivals[0].poisson.duration is missing (set it here or on the queue)',
     ]);
   });
 
@@ -93,7 +95,7 @@ simulation: {retryDelaySeconds: 5m}
       seed: 9,
       workerConcurrency: 8,
       podStartup: { distribution: 'lognormal', median: 40, sigma: 0.3 },
-      scaleInPolicy: 'idle-first',
+      scaleInPolicy: 'rank',
       pollingInterval: 5,
       minReplicaCount: 1,
       queues: ['default', 'high'],
@@ -103,10 +105,13 @@ simulation: {retryDelaySeconds: 5m}
     expect(scenario.settings.hpaBehavior?.scaleUp.policies).toHaveLength(2);
   });
 
-  it('reads the drain scale-in policy and names every policy when the value is unknown', () => {
-    expect(parseScenario(`${MINIMAL}workers: {scaleIn: drain}\n`, 'drain.yaml').settings).toEqual({ scaleInPolicy: 'drain' });
+  it("reads the scaler's scale-in policies, the old names as aliases, and names every policy when the value is unknown", () => {
+    for (const policy of ['off', 'rank', 'drain']) {
+      expect(parseScenario(`${MINIMAL}workers: {scaleIn: ${policy}}\n`, 'p.yaml').settings).toEqual({ scaleInPolicy: policy });
+    }
+    expect(parseScenario(`${MINIMAL}workers: {scaleIn: kubernetes}\n`, 'old.yaml').settings).toEqual({ scaleInPolicy: 'off' });
     expect(problemsOf(`${MINIMAL}workers: {scaleIn: drain-first}\n`)).toEqual([
-      'bad.yaml: workers.scaleIn: "drain-first" must be one of: kubernetes, idle-first, drain',
+      'bad.yaml: workers.scaleIn: "drain-first" must be one of off, rank, drain (or the old names kubernetes, idle-first)',
     ]);
   });
 });

@@ -1,8 +1,8 @@
-import type { SimConfig } from '../../../src/sim/config.js';
-import { DEFAULT_CONFIG } from '../../../src/sim/config.js';
-import { fixed } from '../../../src/sim/distribution.js';
-import type { Workload } from '../../../src/sim/workload.js';
-import { WorkloadBuilder } from '../../../src/sim/workload.js';
+import type { SimConfig } from '../../../src/sim/model/config.js';
+import { DEFAULT_CONFIG } from '../../../src/sim/model/config.js';
+import { fixed } from '../../../src/sim/model/distribution.js';
+import type { Workload } from '../../../src/sim/model/workload.js';
+import { WorkloadBuilder } from '../../../src/sim/model/workload.js';
 
 /** Tasks as [queuedAt, duration] (seconds), all on one queue. */
 export function workloadOf(tasks: readonly (readonly [number, number])[], queue = 'default'): Workload {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import { DEFAULT_CONFIG, defaultBehavior } from '../../../src/sim/config.js';
-import { SimInputError } from '../../../src/sim/errors.js';
-import type { RunMetrics } from '../../../src/sim/metrics.js';
+import { defaultBehavior } from '../../../src/core/hpa-behavior.js';
+import { DEFAULT_CONFIG } from '../../../src/sim/model/config.js';
+import { SimInputError } from '../../../src/sim/input/errors.js';
+import type { RunMetrics } from '../../../src/sim/model/metrics.js';
 import { expandGrid, paretoFrontier, parseSweepAxis, recommend } from '../../../src/sim/sweep.js';
 
 function run(workerSeconds: number, p95: number, unfinished = 0, killed = 0): RunMetrics {

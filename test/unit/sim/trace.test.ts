@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { SimInputError } from '../../../src/sim/errors.js';
-import { parseIsoTimestamp } from '../../../src/sim/scenario.js';
-import { formatTraceRow, parseQueuedAt, parseTraceCsv, traceHeader } from '../../../src/sim/trace.js';
+import { SimInputError } from '../../../src/sim/input/errors.js';
+import { parseIsoTimestamp } from '../../../src/sim/input/iso-time.js';
+import { formatTraceRow, parseQueuedAt, parseTraceCsv, traceHeader } from '../../../src/sim/input/trace.js';
 
 function problemsOf(text: string): readonly string[] {
   try {

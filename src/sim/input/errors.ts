@@ -16,18 +16,3 @@ export class SimInputError extends Error {
 export function isSimInputError(err: unknown): err is SimInputError {
   return err instanceof SimInputError;
 }
-
-/** A value as it appears in a message: strings quoted, long values cut. */
-export function show(value: unknown): string {
-  let text: string;
-  if (typeof value === 'string') text = JSON.stringify(value);
-  else if (value === undefined) text = 'undefined';
-  else {
-    try {
-      text = JSON.stringify(value);
-    } catch {
-      text = Object.prototype.toString.call(value);
-    }
-  }
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
-}

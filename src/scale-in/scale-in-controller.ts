@@ -1,8 +1,9 @@
 import { ErrorCode, coerceError, isScalerError } from '../core/errors.js';
 import { evaluateWorkerSet } from '../core/evaluate.js';
-import type { Clock, ControlReply, Logger, PodDirectory, WorkerControl, WorkerPod } from '../core/ports.js';
-import type { DrainState, ScaleInPlan, WorkerCounts } from '../core/scale-in-plan.js';
-import { planScaleIn, reportedReplicas } from '../core/scale-in-plan.js';
+import type { Clock, ControlReply, Logger, PodDirectory, SnapshotSource, WorkerControl, WorkerPod } from '../core/ports.js';
+import type { WorkerCounts } from '../core/scale-in-plan.js';
+import type { CommandsDue, Plan } from '../core/scale-in-ledger.js';
+import { BrokerHealth, ScaleInLedger, publication } from '../core/scale-in-ledger.js';
 import type { WorkerSetSpec } from '../core/metadata.js';
 import type { ScaleInTarget } from '../core/scale-in-target.js';
 import { scaleInTargetKey } from '../core/scale-in-target.js';
@@ -12,9 +13,10 @@ import { TokenBucket } from '../core/token-bucket.js';
 
 export type ScaleInStep = 'list' | 'patch' | 'drain' | 'restore' | 'plan';
 
-/** What the controller reports; main wires it to Prometheus. */
+/** What the controller reports; telemetry/observers.ts turns it into Prometheus series. */
 export interface ScaleInObserver {
-  planned(target: ScaleInTarget, counts: WorkerCounts, reported: number): void;
+  /** A plan was published: its counts, the count reported, and the surplus workers it chose. */
+  planned(target: ScaleInTarget, counts: WorkerCounts, reported: number, victims: readonly string[]): void;
   patched(outcome: 'ok' | 'error'): void;
   drained(count: number): void;
   restored(count: number): void;
@@ -31,8 +33,8 @@ export interface ScaleInControllerOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly observer: ScaleInObserver;
-  /** The newest snapshot of a metastore, so a newly seen worker set is planned at once. */
-  readonly latestSnapshot: (metastore: string) => Snapshot | undefined;
+  /** Where snapshots come from: the newest one plans a newly seen worker set at once. */
+  readonly snapshots: SnapshotSource;
   /** A snapshot older than this is not planned on (the RPCs refuse it too). */
   readonly staleAfterMs: number;
   /**
@@ -50,19 +52,14 @@ export interface ScaleInControllerOptions {
   readonly idleListIntervalMs?: number;
 }
 
-interface DrainEntry extends DrainState {
-  readonly lastSentAtMs: number;
-  readonly lastRestoreSentAtMs: number | null;
-}
-
 interface TargetState {
   target: ScaleInTarget;
   lastSeenMs: number;
   /** The last pod list, with the annotations we have written since merged in. */
   pods: WorkerPod[] | null;
   listedAtMs: number;
-  readonly draining: Map<string, DrainEntry>;
-  reconciled: boolean;
+  /** Drains sent and confirmed, restores, reconciliation: core's bookkeeping for this set. */
+  readonly ledger: ScaleInLedger;
   published: { readonly reported: number; readonly atMs: number } | undefined;
   unsupportedReason: string | undefined;
   orderReported: boolean;
@@ -72,8 +69,6 @@ interface TargetState {
   readonly failingSteps: Set<ScaleInStep>;
   readonly refusedSteps: Set<ScaleInStep>;
 }
-
-type Plan = Extract<ScaleInPlan, { kind: 'plan' }>;
 
 function errorCode(err: unknown): string {
   return isScalerError(err) ? err.code : 'UNKNOWN';
@@ -91,10 +86,11 @@ export class ScaleInController {
   private readonly patchBudget: TokenBucket;
   private loop: Promise<void> | undefined;
   private stopped = false;
-  private brokerDownSinceMs: number | undefined;
+  private readonly broker: BrokerHealth;
 
   constructor(private readonly options: ScaleInControllerOptions) {
     this.patchBudget = new TokenBucket(options.patchesPerSecond, options.patchesPerSecond * 2);
+    this.broker = new BrokerHealth(options.brokerGraceMs ?? 60_000);
   }
 
   /**
@@ -123,8 +119,7 @@ export class ScaleInController {
       lastSeenMs: nowMs,
       pods: null,
       listedAtMs: 0,
-      draining: new Map(),
-      reconciled: false,
+      ledger: new ScaleInLedger(this.options.resendAfterMs ?? 10_000),
       published: undefined,
       unsupportedReason: undefined,
       orderReported: false,
@@ -134,7 +129,7 @@ export class ScaleInController {
       refusedSteps: new Set(),
     };
     this.targets.set(target.key, state);
-    const snapshot = this.options.latestSnapshot(target.spec.metastore);
+    const snapshot = this.options.snapshots.latest(target.spec.metastore);
     if (snapshot !== undefined) this.onSnapshot(snapshot);
     return state;
   }
@@ -176,7 +171,7 @@ export class ScaleInController {
       try {
         await this.planTarget(state, snapshot);
       } catch (err) {
-        this.options.logger.error({ target: state.target.key, err: coerceError(err).message }, 'scale-in plan failed');
+        this.options.logger.error({ target: state.target.key, err: coerceError(err) }, 'scale-in plan failed');
       }
     }
   }
@@ -203,18 +198,11 @@ export class ScaleInController {
     if (pods === null) return;
 
     const drains = spec.scaleIn.policy === 'drain' && this.options.control !== null;
-    const input = {
-      desired,
-      pods,
-      running: runningByWorker(snapshot, spec),
-      draining: state.draining,
-      snapshotTakenAtMs: snapshot.takenAtMs,
-      canDrain: drains,
-    };
-    const steering = planScaleIn(input);
+    const input = { desired, pods, running: runningByWorker(snapshot, spec), snapshotTakenAtMs: snapshot.takenAtMs, canDrain: drains };
+    const steering = state.ledger.plan(input);
     // While the broker is down the commands still go out, as probes; the victims are the same.
-    if (drains && steering.kind === 'plan') await this.steerConsumers(state, steering);
-    const plan = drains && this.brokerGivenUp() ? planScaleIn({ ...input, canDrain: false }) : steering;
+    if (drains && steering.kind === 'plan' && this.mayAct()) await this.steerConsumers(state, steering);
+    const plan = drains && this.broker.givenUp(clock.now()) ? state.ledger.plan({ ...input, canDrain: false }) : steering;
     if (plan.kind === 'unsupported') {
       if (state.unsupportedReason !== plan.reason) {
         this.options.logger.warn({ target: state.target.key, reason: plan.reason }, 'scale-in ranking unsupported; reporting the plain formula');
@@ -232,22 +220,31 @@ export class ScaleInController {
         'StatefulSet workers: ranking unsupported (the highest ordinals always go first); those are drained before removal',
       );
     }
-    for (const name of state.draining.keys()) if (!plan.active.includes(name)) state.draining.delete(name);
-    await this.applyCosts(state, plan, namespace);
+    state.ledger.settle(plan);
+    if (this.mayAct()) await this.applyCosts(state, plan, namespace);
+    this.publish(state, plan, desired);
+  }
 
+  /**
+   * Whether this process acts on the pods and the broker now (sends Celery commands, writes
+   * pod-deletion-cost). The one place to ask a leader election; planning and publishing the count
+   * go on either way.
+   */
+  private mayAct(): boolean {
+    return true;
+  }
+
+  /** Computes and publishes the count the RPCs may report, from the pods as annotated now. */
+  private publish(state: TargetState, plan: Plan, desired: number): void {
     // While the API refuses us the plan's premise (we can rank) does not hold.
     if (state.refusedSteps.size > 0) {
       state.published = undefined;
       return;
     }
-    state.unsettled =
-      plan.drain.length > 0 ||
-      plan.restore.length > 0 ||
-      plan.victims.some((name) => !plan.removable.has(name)) ||
-      (state.pods ?? []).some((pod) => plan.costs.has(pod.name) && plan.costs.get(pod.name) !== pod.deletionCost);
-    const reported = reportedReplicas(plan, state.pods ?? [], desired);
-    state.published = { reported, atMs: clock.now() };
-    this.options.observer.planned(state.target, plan.counts, reported);
+    const { reported, unsettled } = publication(plan, state.pods ?? [], desired);
+    state.unsettled = unsettled;
+    state.published = { reported, atMs: this.options.clock.now() };
+    this.options.observer.planned(state.target, plan.counts, reported, plan.victims);
     const victims = plan.victims.join(',');
     if (victims !== state.lastVictims) {
       state.lastVictims = victims;
@@ -279,48 +276,22 @@ export class ScaleInController {
     }
   }
 
-  private due(sentAtMs: number | null, nowMs: number): boolean {
-    return sentAtMs === null || nowMs - sentAtMs >= (this.options.resendAfterMs ?? 10_000);
-  }
-
-  /** cancel_consumer to new victims, add_consumer to drained pods needed again. */
+  /** cancel_consumer to new victims (and unanswered ones again), add_consumer to drained pods needed again. */
   private async steerConsumers(state: TargetState, plan: Plan): Promise<void> {
-    const nowMs = this.options.clock.now();
-    const toDrain = plan.drain.filter((name) => {
-      const entry = state.draining.get(name);
-      return entry === undefined || (entry.confirmedAtMs === null && this.due(entry.lastSentAtMs, nowMs));
-    });
-    const victims = new Set(plan.victims);
-    // After a restart we cannot know whom an earlier process drained: put every keeper back once.
-    const toRestore = state.reconciled
-      ? plan.restore.filter((name) => this.due(state.draining.get(name)?.lastRestoreSentAtMs ?? null, nowMs))
-      : plan.active.filter((name) => !victims.has(name));
-    state.reconciled = true;
-
+    const { clock } = this.options;
+    const nowMs = clock.now();
+    const due: CommandsDue = state.ledger.commandsDue(plan, nowMs);
+    const toDrain = [...due.drain, ...due.resend];
     if (toDrain.length > 0) {
       const confirmed = await this.command(state, 'drain', toDrain);
-      for (const name of toDrain) {
-        state.draining.set(name, {
-          confirmedAtMs: confirmed.has(name) ? this.options.clock.now() : null,
-          lastSentAtMs: nowMs,
-          lastRestoreSentAtMs: null,
-        });
-      }
+      state.ledger.drainsSent(toDrain, nowMs, confirmed, clock.now());
       if (confirmed.size > 0) this.options.observer.drained(confirmed.size);
     }
+    const toRestore = [...due.restore, ...due.reconcile];
     if (toRestore.length > 0) {
       const confirmed = await this.command(state, 'restore', toRestore);
-      let restored = 0;
-      for (const name of toRestore) {
-        const entry = state.draining.get(name);
-        if (confirmed.has(name)) {
-          if (entry !== undefined) restored += 1;
-          state.draining.delete(name);
-        } else if (entry !== undefined) {
-          state.draining.set(name, { ...entry, lastRestoreSentAtMs: nowMs });
-        }
-      }
-      if (restored > 0) this.options.observer.restored(restored);
+      const restored = state.ledger.restoresSent(toRestore, nowMs, confirmed);
+      if (restored.length > 0) this.options.observer.restored(restored.length);
     }
   }
 
@@ -337,35 +308,21 @@ export class ScaleInController {
         for (const name of confirmedEverywhere) if (!ok.has(name)) confirmedEverywhere.delete(name);
       }
       this.recovered(state, step);
-      this.brokerReachable(true);
+      if (this.broker.reachable()) {
+        this.options.logger.info({}, 'Celery broker reachable again: draining resumed');
+        this.options.observer.brokerAvailable(true);
+      }
       return confirmedEverywhere;
     } catch (err) {
       this.failure(state, step, err);
-      if (isScalerError(err) && err.code === ErrorCode.BrokerControlFailed) this.brokerReachable(false);
+      if (isScalerError(err) && err.code === ErrorCode.BrokerControlFailed && this.broker.unreachable(this.options.clock.now())) {
+        this.options.logger.warn(
+          { graceMs: this.broker.graceMs },
+          'Celery broker unreachable: surplus workers are held, then ranked without draining if it stays down',
+        );
+        this.options.observer.brokerAvailable(false);
+      }
       return new Set();
-    }
-  }
-
-  /**
-   * A broker outage first holds victims (nothing is removed that might still be saved); after
-   * brokerGraceMs it counts as no broker at all, and victims are ranked but not drained.
-   */
-  private brokerGivenUp(): boolean {
-    return this.brokerDownSinceMs !== undefined && this.options.clock.now() - this.brokerDownSinceMs >= (this.options.brokerGraceMs ?? 60_000);
-  }
-
-  private brokerReachable(reachable: boolean): void {
-    if (reachable && this.brokerDownSinceMs !== undefined) {
-      this.brokerDownSinceMs = undefined;
-      this.options.logger.info({}, 'Celery broker reachable again: draining resumed');
-      this.options.observer.brokerAvailable(true);
-    } else if (!reachable && this.brokerDownSinceMs === undefined) {
-      this.brokerDownSinceMs = this.options.clock.now();
-      this.options.logger.warn(
-        { graceMs: this.options.brokerGraceMs ?? 60_000 },
-        'Celery broker unreachable: surplus workers are held, then ranked without draining if it stays down',
-      );
-      this.options.observer.brokerAvailable(false);
     }
   }
 
@@ -404,7 +361,7 @@ export class ScaleInController {
     }
     if (state.failingSteps.has(step)) return;
     state.failingSteps.add(step);
-    this.options.logger.warn({ target: state.target.key, step, code, err: coerceError(err).message }, 'scale-in step failed');
+    this.options.logger.warn({ target: state.target.key, step, code, err: coerceError(err) }, 'scale-in step failed');
   }
 
   private recovered(state: TargetState, step: ScaleInStep): void {

@@ -5,12 +5,13 @@ import { describe, expect, it } from 'vitest';
 
 import type { WorkerPod } from '../../../src/core/ports.js';
 import { DeletionCost } from '../../../src/core/scale-in-plan.js';
-import type { SimConfig } from '../../../src/sim/config.js';
-import { DEFAULT_CONFIG } from '../../../src/sim/config.js';
-import type { DrainTick } from '../../../src/sim/drain.js';
-import { DrainController } from '../../../src/sim/drain.js';
-import { generateWorkload, parseScenario } from '../../../src/sim/scenario.js';
-import { runSimulation } from '../../../src/sim/simulator.js';
+import type { SimConfig } from '../../../src/sim/model/config.js';
+import { DEFAULT_CONFIG } from '../../../src/sim/model/config.js';
+import type { ScaleInTick } from '../../../src/sim/model/scale-in.js';
+import { SimulatedScaleIn } from '../../../src/sim/model/scale-in.js';
+import { parseScenario } from '../../../src/sim/input/scenario.js';
+import { generateWorkload } from '../../../src/sim/input/workload-generation.js';
+import { runSimulation } from '../../../src/sim/model/simulation.js';
 import { simConfig, workloadOf } from './support.js';
 
 function runningPod(name: string, deletionCost: number | null = null): WorkerPod {
@@ -18,13 +19,13 @@ function runningPod(name: string, deletionCost: number | null = null): WorkerPod
 }
 
 /** The pods as the API server has them after the scaler patched a tick's costs. */
-function annotated(pods: readonly WorkerPod[], tick: DrainTick): WorkerPod[] {
+function annotated(pods: readonly WorkerPod[], tick: ScaleInTick): WorkerPod[] {
   return pods.map((pod) => ({ ...pod, deletionCost: tick.costs.get(pod.name) ?? null }));
 }
 
-describe('drain controller (core planScaleIn and reportedReplicas on every scaler tick)', () => {
+describe('the simulated scale-in (core ledger and planner on every scaler tick)', () => {
   it('keeps a busy victim counted until a tick after its drain was confirmed shows it idle', () => {
-    const drain = new DrainController();
+    const drain = new SimulatedScaleIn(true);
     let pods = [runningPod('a'), runningPod('b')];
 
     // desired 1 of 2: the less loaded b is the victim; it still runs a task, so it is held.
@@ -51,7 +52,7 @@ describe('drain controller (core planScaleIn and reportedReplicas on every scale
   });
 
   it('restores a draining worker when demand returns, and clears its cost', () => {
-    const drain = new DrainController();
+    const drain = new SimulatedScaleIn(true);
     const pods = [runningPod('a'), runningPod('b')];
     const first = drain.tick(0, 1, pods, new Map([['a', 3], ['b', 1]]));
     expect(first.drained).toEqual(['b']);
@@ -65,7 +66,7 @@ describe('drain controller (core planScaleIn and reportedReplicas on every scale
   });
 
   it('forgets a worker that is gone', () => {
-    const drain = new DrainController();
+    const drain = new SimulatedScaleIn(true);
     drain.tick(0, 1, [runningPod('a'), runningPod('b')], new Map([['a', 2], ['b', 1]]));
     expect(drain.isDraining('b')).toBe(true);
     drain.forget('b');
@@ -121,18 +122,21 @@ describe('scale-in policy drain in the simulator', () => {
     }
   });
 
-  it('gives the same run whether core plans on every scaler tick or only when its answer can change', () => {
+  it('gives the same run whether core plans on every scaler tick or only when core says its answer can change', () => {
     for (const name of ['long-tasks-burst', 'hourly-etl']) {
       const file = fileURLToPath(new URL(`../../../src/sim/scenarios/${name}.yaml`, import.meta.url));
       const scenario = parseScenario(readFileSync(file, 'utf8'), file);
       for (const seed of [1, 2]) {
         const workload = generateWorkload(scenario, seed);
-        const config: SimConfig = { ...DEFAULT_CONFIG, ...scenario.settings, seed, scaleInPolicy: 'drain' };
-        const skipping = runSimulation(workload, config, { recordLog: true });
-        const everyTick = runSimulation(workload, config, { recordLog: true, planEveryTick: true });
-        expect(skipping.metrics.drains, `${name} seed ${seed}`).toBeGreaterThan(0);
-        expect(skipping.metrics, `${name} seed ${seed}`).toEqual(everyTick.metrics);
-        expect(skipping.log, `${name} seed ${seed}`).toEqual(everyTick.log);
+        for (const policy of ['rank', 'drain'] as const) {
+          const config: SimConfig = { ...DEFAULT_CONFIG, ...scenario.settings, seed, scaleInPolicy: policy };
+          const skipping = runSimulation(workload, config, { recordLog: true });
+          const everyTick = runSimulation(workload, config, { recordLog: true, planEveryTick: true });
+          const label = `${name} seed ${seed} ${policy}`;
+          if (policy === 'drain') expect(skipping.metrics.drains, label).toBeGreaterThan(0);
+          expect(skipping.metrics, label).toEqual(everyTick.metrics);
+          expect(skipping.log, label).toEqual(everyTick.log);
+        }
       }
     }
   });

@@ -1,8 +1,8 @@
-import type { SimConfig } from './config.js';
-import { describeDistribution } from './distribution.js';
-import type { RunMetrics } from './metrics.js';
-import type { RunSummary, SweepAxis } from './sweep.js';
-import type { Workload } from './workload.js';
+import type { SimConfig } from '../model/config.js';
+import { describeDistribution } from '../model/distribution.js';
+import type { RunMetrics } from '../model/metrics.js';
+import type { RunSummary, SweepAxis } from '../sweep.js';
+import type { Workload } from '../model/workload.js';
 
 /** The configuration as JSON, in a fixed key order (part of the byte-identical output). */
 export function configJson(config: SimConfig): Record<string, unknown> {

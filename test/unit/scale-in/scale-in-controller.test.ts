@@ -1,67 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
-import { ErrorCode, ScalerError } from '../../../src/core/errors.js';
-import type { ControlReply, PodDirectory, WorkerControl, WorkerPod } from '../../../src/core/ports.js';
+import type { WorkerPod } from '../../../src/core/ports.js';
 import type { Snapshot, TaskCountRow } from '../../../src/core/snapshot.js';
-import type { ScaleInObserver } from '../../../src/poller/scale-in-controller.js';
-import { ScaleInController } from '../../../src/poller/scale-in-controller.js';
-import { workerSetSpec } from '../../support/worker-set-spec.js';
+import { ScaleInController } from '../../../src/scale-in/scale-in-controller.js';
 import { quietLogger } from '../../support/quiet-logger.js';
-
-// The ports here are ours (the Kubernetes API and the broker are tested for real in
-// test/integration/scale-in); these in-memory ones let the clock and failures be steered.
-
-
-function pod(name: string): WorkerPod {
-  return { name, phase: 'Running', scheduled: true, ready: true, terminating: false, deletionCost: null, ownerKind: 'ReplicaSet' };
-}
-
-class MemoryPods implements PodDirectory {
-  readonly patches: [string, number | null][] = [];
-  constructor(public pods: WorkerPod[]) {}
-  list(): Promise<WorkerPod[]> {
-    return Promise.resolve(this.pods.map((p) => ({ ...p })));
-  }
-  setDeletionCost(_namespace: string, name: string, cost: number | null): Promise<void> {
-    this.patches.push([name, cost]);
-    this.pods = this.pods.map((p) => (p.name === name ? { ...p, deletionCost: cost } : p));
-    return Promise.resolve();
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-class MemoryBroker implements WorkerControl {
-  readonly sent: [string, readonly string[]][] = [];
-  down = false;
-  /** Hostnames that never answer. */
-  readonly silent = new Set<string>();
-  private answer(method: string, hostnames: readonly string[]): Promise<ControlReply[]> {
-    this.sent.push([method, [...hostnames]]);
-    if (this.down) return Promise.reject(new ScalerError(ErrorCode.BrokerControlFailed, 'broker unreachable'));
-    return Promise.resolve(hostnames.filter((h) => !this.silent.has(h)).map((hostname) => ({ hostname, ok: true, detail: method })));
-  }
-  cancelConsumer(hostnames: readonly string[]): Promise<ControlReply[]> {
-    return this.answer('cancel', hostnames);
-  }
-  addConsumer(hostnames: readonly string[]): Promise<ControlReply[]> {
-    return this.answer('add', hostnames);
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-const noObserver: ScaleInObserver = {
-  planned: () => undefined,
-  patched: () => undefined,
-  drained: () => undefined,
-  restored: () => undefined,
-  failed: () => undefined,
-  forgotten: () => undefined,
-  brokerAvailable: () => undefined,
-};
+import { MemoryBroker, MemoryPods, noObserver, runningPod as pod } from '../../support/scale-in-ports.js';
+import { workerSetSpec } from '../../support/worker-set-spec.js';
 
 function setup(options: { pods: WorkerPod[]; broker?: MemoryBroker; patchesPerSecond?: number }) {
   const clock = { ms: 1_000_000, now() { return this.ms; } };
@@ -75,7 +19,7 @@ function setup(options: { pods: WorkerPod[]; broker?: MemoryBroker; patchesPerSe
     clock,
     logger: quietLogger,
     observer: { ...noObserver, brokerAvailable: (ok) => capability.push(ok) },
-    latestSnapshot: () => latest,
+    snapshots: { latest: () => latest, onSnapshot: () => () => undefined },
     staleAfterMs: 5_000,
     planTtlMs: 60_000,
     patchesPerSecond: options.patchesPerSecond ?? 100,

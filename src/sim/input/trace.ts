@@ -1,9 +1,10 @@
 import { basename } from 'node:path';
 
-import { SimInputError, show } from './errors.js';
-import { parseIsoTimestamp } from './scenario.js';
-import type { Workload } from './workload.js';
-import { WorkloadBuilder } from './workload.js';
+import { describeValue } from '../../core/validation.js';
+import { SimInputError } from './errors.js';
+import { parseIsoTimestamp } from './iso-time.js';
+import type { Workload } from '../model/workload.js';
+import { WorkloadBuilder } from '../model/workload.js';
 
 /**
  * Trace CSV: a header row naming at least `queue`, `queued_at` and `duration_seconds` (any order,
@@ -148,21 +149,21 @@ export function parseTraceCsv(text: string, file: string): Workload {
     const duration = durationRaw === '' ? Number.NaN : Number(durationRaw);
     let ok = true;
     if (queue === '') {
-      problem(`${name}:${lineNo}: queue=${show(fields[qi])} must not be empty`);
+      problem(`${name}:${lineNo}: queue=${describeValue(fields[qi])} must not be empty`);
       ok = false;
     }
     if (Number.isNaN(queuedMs)) {
-      problem(`${name}:${lineNo}: queued_at=${show(queuedRaw)} is neither ISO-8601 nor epoch seconds`);
+      problem(`${name}:${lineNo}: queued_at=${describeValue(queuedRaw)} is neither ISO-8601 nor epoch seconds`);
       ok = false;
     }
     if (!Number.isFinite(duration) || duration < 0) {
-      problem(`${name}:${lineNo}: duration_seconds=${show(fields[di])} must be a number >= 0`);
+      problem(`${name}:${lineNo}: duration_seconds=${describeValue(fields[di])} must be a number >= 0`);
       ok = false;
     }
     if (!ok) continue;
     const queueId = builder.queueId(queue);
     if (queueId < 0) {
-      problem(`${name}:${lineNo}: queue=${show(queue)} is one queue too many (at most 65535 distinct queues)`);
+      problem(`${name}:${lineNo}: queue=${describeValue(queue)} is one queue too many (at most 65535 distinct queues)`);
       continue;
     }
     const seconds = queuedMs / 1000;

@@ -1,4 +1,4 @@
-import type { Timeline } from './simulator.js';
+import type { Timeline } from '../model/run-types.js';
 
 /**
  * Shrinks a timeline to at most `points` buckets, keeping each bucket's maximum so short peaks

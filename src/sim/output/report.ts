@@ -1,7 +1,7 @@
-import { describeConfig, pointValue } from './output.js';
-import type { SimulationDocument } from './output.js';
-import type { RunSummary } from './sweep.js';
-import type { Timeline } from './simulator.js';
+import { describeConfig, pointValue } from './document.js';
+import type { SimulationDocument } from './document.js';
+import type { RunSummary } from '../sweep.js';
+import type { Timeline } from '../model/run-types.js';
 
 /*
  * A self-contained HTML report: inline CSS and SVG, no scripts, no external resources, so it can

@@ -1,0 +1,116 @@
+import type { HpaBehavior } from '../../core/hpa-behavior.js';
+import { DEFAULT_WORKER_CONCURRENCY } from '../../core/metadata.js';
+import type { ScaleInPolicy } from '../../core/scale-in-spec.js';
+import { SCALE_IN_POLICIES } from '../../core/scale-in-spec.js';
+import type { Distribution } from './distribution.js';
+import { fixed } from './distribution.js';
+
+/**
+ * Which workers a scale-in removes: the scaler's own `scaleIn` policies (core `ScaleInPolicy`),
+ * simulated through core's planner and ledger on every scaler tick.
+ * - `off`: the plain formula; the ReplicaSet removes pods by its own ranking, not load-aware.
+ * - `rank`: the planner chooses the surplus workers (idle first, then least loaded) and writes
+ *   pod-deletion-cost on them, so the ReplicaSet removes those; busy ones can still be killed.
+ * - `drain`: drain-then-remove: busy surplus workers are told to stop consuming (Celery
+ *   cancel_consumer) and stay counted until idle; draining workers are restored when demand returns.
+ */
+export { SCALE_IN_POLICIES } from '../../core/scale-in-spec.js';
+export type { ScaleInPolicy } from '../../core/scale-in-spec.js';
+
+/** Names the simulator used before it took the scaler's: still accepted on the CLI and in scenarios. */
+export const SCALE_IN_POLICY_ALIASES: Readonly<Record<string, ScaleInPolicy>> = { kubernetes: 'off', 'idle-first': 'rank' };
+
+/** A policy name or alias as the scaler's policy; null when it is neither. */
+export function scaleInPolicyNamed(name: string): ScaleInPolicy | null {
+  if ((SCALE_IN_POLICIES as readonly string[]).includes(name)) return name as ScaleInPolicy;
+  return SCALE_IN_POLICY_ALIASES[name] ?? null;
+}
+
+/** The order `--compare-scale-in` runs and prints them in. */
+export const COMPARED_SCALE_IN_POLICIES: readonly ScaleInPolicy[] = ['off', 'rank', 'drain'];
+
+export type TriggerType = 'external' | 'external-push';
+
+/** Everything one simulated run needs besides the workload. Times in seconds. */
+export interface SimConfig {
+  /** Celery `worker_concurrency`: task slots per worker pod. */
+  readonly workerConcurrency: number;
+  readonly minReplicaCount: number;
+  readonly maxReplicaCount: number;
+  /** Worker pods running (and ready) at time 0; null = `minReplicaCount`. */
+  readonly initialReplicas: number | null;
+  /** Trigger metadata `activationThreshold`: active when queued + running exceeds it. */
+  readonly activationThreshold: number;
+  /** Trigger metadata `queues`; null = every queue of the workload. */
+  readonly queues: readonly string[] | null;
+  readonly pollingInterval: number;
+  readonly cooldownPeriod: number;
+  readonly initialCooldownPeriod: number;
+  readonly trigger: TriggerType;
+  /**
+   * The scaler's own metastore tick (`poll.intervalMs`); push activations and the `drain`
+   * scale-in plan happen on it.
+   */
+  readonly scalerTickSeconds: number;
+  /** Trigger `useCachedMetrics`: the HPA reads the last KEDA poll's value instead of a fresh one. */
+  readonly useCachedMetrics: boolean;
+  readonly hpaSyncPeriodSeconds: number;
+  /** Phase of the HPA's 15 s resync against KEDA's first poll; null = drawn from the seed. */
+  readonly hpaSyncOffsetSeconds: number | null;
+  readonly hpaTolerance: number;
+  /** `advanced.horizontalPodAutoscalerConfig.behavior`, defaulted; null = legacy normalization. */
+  readonly hpaBehavior: HpaBehavior | null;
+  readonly podStartup: Distribution;
+  readonly terminationGracePeriodSeconds: number;
+  readonly scaleInPolicy: ScaleInPolicy;
+  /** Delay before a killed task is queued again (Airflow `retry_delay`; 0 = at once). */
+  readonly retryDelaySeconds: number;
+  /** Resolution of the timelines and of the instability metric. */
+  readonly sampleSeconds: number;
+  readonly seed: number;
+}
+
+/**
+ * Defaults follow KEDA (kedacore/keda `apis/keda/v1alpha1/scaledobject_types.go`: pollingInterval
+ * 30, cooldownPeriod 300, initialCooldownPeriod 0, minReplicaCount 0, maxReplicaCount 100),
+ * Kubernetes (kube-controller-manager `--horizontal-pod-autoscaler-sync-period` 15 s and
+ * `--horizontal-pod-autoscaler-tolerance` 0.1; no behavior) and the official Airflow chart's
+ * values.yaml (`config.celery.worker_concurrency` 16, `workers.terminationGracePeriodSeconds` 600).
+ */
+export const DEFAULT_CONFIG: SimConfig = {
+  workerConcurrency: DEFAULT_WORKER_CONCURRENCY,
+  minReplicaCount: 0,
+  maxReplicaCount: 100,
+  initialReplicas: null,
+  activationThreshold: 0,
+  queues: null,
+  pollingInterval: 30,
+  cooldownPeriod: 300,
+  initialCooldownPeriod: 0,
+  trigger: 'external',
+  scalerTickSeconds: 1,
+  useCachedMetrics: false,
+  hpaSyncPeriodSeconds: 15,
+  hpaSyncOffsetSeconds: null,
+  hpaTolerance: 0.1,
+  hpaBehavior: null,
+  podStartup: fixed(30),
+  terminationGracePeriodSeconds: 600,
+  scaleInPolicy: 'off',
+  retryDelaySeconds: 0,
+  sampleSeconds: 15,
+  seed: 1,
+};
+
+/** Problems with a config that no single key shows (cross-field rules). */
+export function configProblems(config: SimConfig): string[] {
+  const problems: string[] = [];
+  if (config.maxReplicaCount < 1) problems.push(`maxReplicaCount=${config.maxReplicaCount} must be >= 1`);
+  if (config.maxReplicaCount < config.minReplicaCount) {
+    problems.push(`maxReplicaCount=${config.maxReplicaCount} must be >= minReplicaCount (${config.minReplicaCount})`);
+  }
+  if (config.initialReplicas !== null && config.initialReplicas > config.maxReplicaCount) {
+    problems.push(`initialReplicas=${config.initialReplicas} must be <= maxReplicaCount (${config.maxReplicaCount})`);
+  }
+  return problems;
+}
