@@ -10,7 +10,7 @@ spec:
     kind: Deployment
     name: airflow-worker
   pollingInterval: 5
-  cooldownPeriod: 300            # only delays the step to zero; running tasks keep it active
+  cooldownPeriod: 660            # idle time before the step to zero (running tasks keep it active)
   minReplicaCount: 0
   maxReplicaCount: 10
   fallback:                      # KEDA applies this when the scaler answers UNAVAILABLE
