@@ -12,7 +12,14 @@ import { HealthService, buildGrpcServer } from './grpc/server.js';
 import { createScalerService } from './grpc/scaler-service.js';
 import { StreamRegistry } from './grpc/stream-registry.js';
 import { buildHttpApp } from './http/app.js';
-import { createPodDirectory } from './kubernetes/pod-directory.js';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+
+import { LeaderElection } from './core/leader-election.js';
+import { connectKubernetes, DEFAULT_KUBERNETES_REQUEST_TIMEOUT_MS } from './kubernetes/client.js';
+import { LeaseKeeper } from './kubernetes/lease-keeper.js';
+import { createLeaseStore } from './kubernetes/lease-store.js';
+import { podDirectoryOn } from './kubernetes/pod-directory.js';
 import { PgTaskCountReader } from './metastore/task-count-reader.js';
 import { MetastorePoller } from './poller/metastore-poller.js';
 import { ScaleInController } from './scale-in/scale-in-controller.js';
@@ -58,13 +65,30 @@ type Closer = { name: string; close: () => Promise<void> | void };
 async function startScaleIn(config: ScalerConfig, hub: SnapshotHub, clock: Clock, logger: Logger, instruments: Instruments, closers: Closer[]): Promise<ScaleInController> {
   const log = logger.child({ component: 'scale-in' });
   let pods: PodDirectory | null = null;
+  let leadership: LeaseKeeper | null = null;
   if (config.scaleIn.kubernetes === null) {
     log.info({}, 'scale-in ranking off: no Kubernetes API (not in a cluster and no scaleIn.kubeconfig); reporting the plain formula');
   } else {
     try {
-      const directory = await createPodDirectory({ source: config.scaleIn.kubernetes, logger: log });
+      const connection = await connectKubernetes(config.scaleIn.kubernetes, DEFAULT_KUBERNETES_REQUEST_TIMEOUT_MS, log);
+      log.info({ source: config.scaleIn.kubernetes.kind, server: connection.server }, 'Kubernetes API client ready');
+      const directory = podDirectoryOn(connection, log);
       closers.push({ name: 'kubernetes client', close: () => directory.close() });
       pods = directory;
+      // One replica at a time acts on the pods; the identity is unique per process, as client-go's.
+      const { lease } = config.scaleIn;
+      const election = new LeaderElection(`${hostname()}_${randomUUID().slice(0, 8)}`, {
+        leaseDurationMs: lease.durationMs,
+        renewDeadlineMs: lease.renewDeadlineMs,
+        retryPeriodMs: lease.retryPeriodMs,
+      });
+      const keeper = new LeaseKeeper(createLeaseStore(connection, lease.name, lease.namespace), election, clock, log, (leading) => {
+        instruments.scaleInLeader.set(leading ? 1 : 0);
+      });
+      instruments.scaleInLeader.set(0);
+      keeper.start();
+      closers.push({ name: 'scale-in lease', close: () => keeper.stop() });
+      leadership = keeper;
     } catch (err) {
       log.warn({ err }, 'scale-in ranking off: cannot use the Kubernetes API; reporting the plain formula');
     }
@@ -89,6 +113,7 @@ async function startScaleIn(config: ScalerConfig, hub: SnapshotHub, clock: Clock
   return new ScaleInController({
     pods,
     control,
+    leadership,
     clock,
     logger: log,
     snapshots: hub,

@@ -24,8 +24,12 @@ export type KubernetesSource = { readonly kind: 'in-cluster' } | { readonly kind
 /** The Lease (coordination.k8s.io/v1) that lets one scaler replica at a time act on worker pods. */
 export interface LeaseConfig {
   readonly name: string;
-  /** null: the scaler's own namespace (in-cluster), else `default`. */
+  /** null: the scaler's own namespace (in-cluster), else the kubeconfig context's. */
   readonly namespace: string | null;
+  /** client-go's leader-election timings; defaults 15 s, 10 s, 2 s as kube-controller-manager's. */
+  readonly durationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
 }
 
 export interface ScaleInConfig {
@@ -150,7 +154,13 @@ export function readScaleIn(v: Validator, value: unknown, env: Env): ScaleInConf
     }
   }
 
-  const lease = v.mapping(['scaleIn', 'lease'], raw['lease'], ['name', 'namespace']) ?? {};
+  const lease = v.mapping(['scaleIn', 'lease'], raw['lease'], ['name', 'namespace', 'durationMs', 'renewDeadlineMs', 'retryPeriodMs']) ?? {};
+  const durationMs = v.integer(['scaleIn', 'lease', 'durationMs'], lease['durationMs'], { min: 1_000, max: 600_000 }) ?? 15_000;
+  const renewDeadlineMs = v.integer(['scaleIn', 'lease', 'renewDeadlineMs'], lease['renewDeadlineMs'], { min: 500, max: 600_000 }) ?? Math.min(10_000, Math.floor((durationMs * 2) / 3));
+  const retryPeriodMs = v.integer(['scaleIn', 'lease', 'retryPeriodMs'], lease['retryPeriodMs'], { min: 100, max: 60_000 }) ?? Math.min(2_000, Math.floor(renewDeadlineMs / 5));
+  // A leader must stop before anyone may take over, and try a few times before it stops.
+  if (renewDeadlineMs >= durationMs) v.problem(['scaleIn', 'lease', 'renewDeadlineMs'], renewDeadlineMs, `must be shorter than scaleIn.lease.durationMs (${durationMs})`);
+  if (retryPeriodMs * 2 > renewDeadlineMs) v.problem(['scaleIn', 'lease', 'retryPeriodMs'], retryPeriodMs, `must be at most half of scaleIn.lease.renewDeadlineMs (${renewDeadlineMs})`);
   const leaseName = v.text(['scaleIn', 'lease', 'name'], lease['name'], 253);
   if (leaseName !== undefined && !DNS_SUBDOMAIN.test(leaseName)) v.problem(['scaleIn', 'lease', 'name'], leaseName, 'must be a lowercase DNS subdomain name');
   const leaseNamespace = v.text(['scaleIn', 'lease', 'namespace'], lease['namespace'], 63);
@@ -160,6 +170,6 @@ export function readScaleIn(v: Validator, value: unknown, env: Env): ScaleInConf
     kubernetes,
     patchesPerSecond: v.integer(['scaleIn', 'patchesPerSecond'], raw['patchesPerSecond'], { min: 1, max: 1_000 }) ?? 10,
     broker: url === undefined ? null : { url, replyTimeoutMs },
-    lease: { name: leaseName ?? 'airflow-keda-scaler', namespace: leaseNamespace ?? null },
+    lease: { name: leaseName ?? 'airflow-keda-scaler', namespace: leaseNamespace ?? null, durationMs, renewDeadlineMs, retryPeriodMs },
   };
 }

@@ -25,6 +25,8 @@ export interface StoredLease {
   readonly record: LeaseRecord;
   /** The object's resourceVersion: a write that names an older one is refused (409). */
   readonly version: string;
+  /** The worker counts the holder published with its last renewal (scale-in target key → count). */
+  readonly published: ReadonlyMap<string, number>;
 }
 
 export type LeaseWrite =
@@ -123,5 +125,12 @@ export class LeaderElection {
   /** How long to wait before the next attempt. */
   get retryPeriodMs(): number {
     return this.timing.retryPeriodMs;
+  }
+
+  /** Whether another replica holds a lease that is still valid as this replica last saw it. */
+  othersLeaseValid(nowMs: number): boolean {
+    const observed = this.observed;
+    if (observed === undefined || observed.holderIdentity === '' || observed.holderIdentity === this.identity) return false;
+    return nowMs < this.observedAtMs + observed.leaseDurationSeconds * 1000;
   }
 }

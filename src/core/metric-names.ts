@@ -22,6 +22,7 @@ export const PromMetric = {
   scaleInPatchesTotal: `${PROM_PREFIX}scale_in_deletion_cost_patches_total`,
   scaleInFailuresTotal: `${PROM_PREFIX}scale_in_failures_total`,
   scaleInCapability: `${PROM_PREFIX}scale_in_capability`,
+  scaleInLeader: `${PROM_PREFIX}scale_in_leader`,
   /** Only in `demo`: the simulated Celery worker pods, by state. */
   demoWorkerPods: `${PROM_PREFIX}demo_worker_pods`,
 } as const;

@@ -93,6 +93,22 @@ export interface LeaseStore {
   readonly name: string;
   /** The Lease as stored, or null when it does not exist. */
   read(): Promise<StoredLease | null>;
-  /** Carries out the write; null when another writer got there first (409 Conflict). */
-  write(write: LeaseWrite): Promise<StoredLease | null>;
+  /**
+   * Carries out the write, with the holder's published worker counts in an annotation; null
+   * when another writer got there first (409 Conflict).
+   */
+  write(write: LeaseWrite, published: ReadonlyMap<string, number>): Promise<StoredLease | null>;
+}
+
+/**
+ * Which scaler replica acts on worker pods, and the counts the acting one published, so every
+ * replica answers KEDA alike. Implemented over a Lease by `kubernetes/`.
+ */
+export interface Leadership {
+  /** Whether this replica may act on pods and workers now. */
+  isLeader(): boolean;
+  /** The count the leader last published for a scale-in target, while its lease is valid. */
+  publishedByLeader(targetKey: string): number | undefined;
+  /** What this replica publishes while it leads; goes out with the next lease renewal. */
+  publish(counts: ReadonlyMap<string, number>): void;
 }

@@ -1,19 +1,23 @@
 import { coerceError, isScalerError } from '../core/errors.js';
 import type { LeaderElection } from '../core/leader-election.js';
-import type { Clock, LeaseStore, Logger } from '../core/ports.js';
+import type { Clock, Leadership, LeaseStore, Logger } from '../core/ports.js';
 
 /**
  * Runs the leader election (core/leader-election.ts) against a Lease: one attempt every retry
  * period, read → plan → write. `isLeader()` answers from the election and the clock, so a leader
- * that could not renew stops leading at its deadline, not at its next attempt. On stop, a held
- * lease is released so another replica takes over at once instead of after the lease duration.
+ * that could not renew stops leading at its deadline, not at its next attempt. The leader writes
+ * its published worker counts with every renewal; the others read them from the Lease, so every
+ * replica answers KEDA with the leader's counts. On stop, a held lease is released so another
+ * replica takes over at once instead of after the lease duration.
  */
-export class LeaseKeeper {
+export class LeaseKeeper implements Leadership {
   private timer: NodeJS.Timeout | undefined;
   private attempt: Promise<void> | undefined;
   private running = false;
   private leading = false;
   private failing = false;
+  private ownCounts: ReadonlyMap<string, number> = new Map();
+  private leaderCounts: ReadonlyMap<string, number> = new Map();
 
   constructor(
     private readonly store: LeaseStore,
@@ -28,7 +32,16 @@ export class LeaseKeeper {
   }
 
   isLeader(): boolean {
-    return this.election.isLeader(this.clock.now());
+    return this.running && this.election.isLeader(this.clock.now());
+  }
+
+  publishedByLeader(targetKey: string): number | undefined {
+    if (!this.election.othersLeaseValid(this.clock.now())) return undefined;
+    return this.leaderCounts.get(targetKey);
+  }
+
+  publish(counts: ReadonlyMap<string, number>): void {
+    this.ownCounts = counts;
   }
 
   start(): void {
@@ -44,7 +57,7 @@ export class LeaseKeeper {
     await this.attempt;
     try {
       const release = this.election.release(await this.store.read(), this.clock.now());
-      if (release !== null && (await this.store.write(release)) !== null) this.logger.info({}, 'released the scale-in lease');
+      if (release !== null && (await this.store.write(release, new Map())) !== null) this.logger.info({}, 'released the scale-in lease');
     } catch (err) {
       this.logger.warn({ err: coerceError(err) }, 'could not release the scale-in lease; another replica takes over when it expires');
     }
@@ -63,9 +76,11 @@ export class LeaseKeeper {
 
   private async tryAcquireOrRenew(): Promise<void> {
     try {
-      const write = this.election.plan(await this.store.read(), this.clock.now());
+      const current = await this.store.read();
+      this.leaderCounts = current?.published ?? new Map();
+      const write = this.election.plan(current, this.clock.now());
       if (write !== null) {
-        const stored = await this.store.write(write);
+        const stored = await this.store.write(write, this.ownCounts);
         if (stored !== null) this.election.written(stored.record, this.clock.now());
       }
       if (this.failing) this.logger.info({}, 'the scale-in lease can be read and written again');
@@ -81,9 +96,10 @@ export class LeaseKeeper {
 
   /** Says when leadership changed, once. */
   private note(): void {
-    const leading = this.running && this.isLeader();
+    const leading = this.isLeader();
     if (leading === this.leading) return;
     this.leading = leading;
+    if (!leading) this.ownCounts = new Map();
     this.logger.info({ identity: this.identity, holder: this.election.holder ?? null }, leading ? 'leading scale-in: this replica acts on worker pods' : 'following: another replica acts on worker pods');
     this.onChange(leading);
   }

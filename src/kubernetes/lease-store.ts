@@ -15,9 +15,37 @@ function timeOf(value: unknown): number {
   return 0;
 }
 
+/** The annotation that carries the holder's published worker counts: `{"<target>": count}`. */
+export const PUBLISHED_WORKERS_ANNOTATION = 'airflow-keda-scaler.io/published-workers';
+/** Far above any real cluster's worker sets; a Lease's annotations may total 256 KiB. */
+const MAX_PUBLISHED = 2_000;
+const MAX_ANNOTATION_CHARACTERS = 200_000;
+
+/**
+ * The counts in the annotation, or none when it is missing or malformed: another replica wrote
+ * it, but a Lease can be edited by anyone with access, so it is read defensively and bounded.
+ */
+function publishedOf(text: string | undefined): Map<string, number> {
+  const published = new Map<string, number>();
+  if (text === undefined || text.length > MAX_ANNOTATION_CHARACTERS) return published;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return published;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return published;
+  for (const [key, count] of Object.entries(parsed as Record<string, unknown>)) {
+    if (published.size >= MAX_PUBLISHED) break;
+    if (key.length <= 1_024 && typeof count === 'number' && Number.isInteger(count) && count >= 0 && count <= 1_000_000) published.set(key, count);
+  }
+  return published;
+}
+
 function toStored(lease: V1Lease): StoredLease {
   const spec = lease.spec;
   return {
+    published: publishedOf(lease.metadata?.annotations?.[PUBLISHED_WORKERS_ANNOTATION]),
     version: lease.metadata?.resourceVersion ?? '',
     record: {
       holderIdentity: spec?.holderIdentity ?? '',
@@ -33,12 +61,20 @@ function toStored(lease: V1Lease): StoredLease {
  * The Lease object for a record, built with client-node's model classes. V1MicroTime prints RFC
  * 3339 with exactly six fractional digits, the only form the API server parses as a MicroTime.
  */
-function toLease(client: KubernetesConnection['client'], namespace: string, name: string, record: LeaseRecord, version: string | undefined): V1Lease {
+function toLease(
+  client: KubernetesConnection['client'],
+  namespace: string,
+  name: string,
+  write: { readonly record: LeaseRecord; readonly version: string | undefined; readonly published: ReadonlyMap<string, number> },
+): V1Lease {
+  const { record, version } = write;
   const metadata = new client.V1ObjectMeta();
   metadata.name = name;
   metadata.namespace = namespace;
   if (version !== undefined) metadata.resourceVersion = version;
   metadata.labels = { 'app.kubernetes.io/name': 'airflow-keda-scaler' };
+  const published = [...write.published].slice(0, MAX_PUBLISHED);
+  metadata.annotations = { [PUBLISHED_WORKERS_ANNOTATION]: JSON.stringify(Object.fromEntries(published)) };
   const spec = new client.V1LeaseSpec();
   spec.holderIdentity = record.holderIdentity;
   spec.leaseDurationSeconds = record.leaseDurationSeconds;
@@ -77,16 +113,16 @@ class ClientNodeLeaseStore implements LeaseStore {
     }
   }
 
-  async write(write: LeaseWrite): Promise<StoredLease | null> {
+  async write(write: LeaseWrite, published: ReadonlyMap<string, number>): Promise<StoredLease | null> {
     try {
       const lease =
         write.kind === 'create'
           ? await this.connection.caller.call(this.operation('create'), (options) =>
-              this.api.createNamespacedLease({ namespace: this.namespace, body: toLease(this.connection.client, this.namespace, this.name, write.record, undefined) }, options),
+              this.api.createNamespacedLease({ namespace: this.namespace, body: toLease(this.connection.client, this.namespace, this.name, { record: write.record, version: undefined, published }) }, options),
             )
           : await this.connection.caller.call(this.operation('update'), (options) =>
               this.api.replaceNamespacedLease(
-                { name: this.name, namespace: this.namespace, body: toLease(this.connection.client, this.namespace, this.name, write.record, write.version) },
+                { name: this.name, namespace: this.namespace, body: toLease(this.connection.client, this.namespace, this.name, { record: write.record, version: write.version, published }) },
                 options,
               ),
             );

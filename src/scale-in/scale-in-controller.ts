@@ -1,6 +1,6 @@
 import { ErrorCode, coerceError, isScalerError } from '../core/errors.js';
 import { evaluateWorkerSet } from '../core/evaluate.js';
-import type { Clock, ControlReply, Logger, PodDirectory, SnapshotSource, WorkerControl, WorkerPod } from '../core/ports.js';
+import type { Clock, ControlReply, Leadership, Logger, PodDirectory, SnapshotSource, WorkerControl, WorkerPod } from '../core/ports.js';
 import type { WorkerCounts } from '../core/scale-in-plan.js';
 import type { CommandsDue, Plan } from '../core/scale-in-ledger.js';
 import { BrokerHealth, ScaleInLedger, publication } from '../core/scale-in-ledger.js';
@@ -30,6 +30,11 @@ export interface ScaleInControllerOptions {
   readonly pods: PodDirectory | null;
   /** null: no broker, so `drain` degrades to ranking only. */
   readonly control: WorkerControl | null;
+  /**
+   * Which replica acts on pods and workers (a Lease); null when this process is the only one.
+   * A replica that does not lead plans nothing and reports the leader's published counts.
+   */
+  readonly leadership?: Leadership | null;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly observer: ScaleInObserver;
@@ -59,7 +64,7 @@ interface TargetState {
   pods: WorkerPod[] | null;
   listedAtMs: number;
   /** Drains sent and confirmed, restores, reconciliation: core's bookkeeping for this set. */
-  readonly ledger: ScaleInLedger;
+  ledger: ScaleInLedger;
   published: { readonly reported: number; readonly atMs: number } | undefined;
   unsupportedReason: string | undefined;
   orderReported: boolean;
@@ -87,6 +92,7 @@ export class ScaleInController {
   private loop: Promise<void> | undefined;
   private stopped = false;
   private readonly broker: BrokerHealth;
+  private leading = false;
 
   constructor(private readonly options: ScaleInControllerOptions) {
     this.patchBudget = new TokenBucket(options.patchesPerSecond, options.patchesPerSecond * 2);
@@ -108,6 +114,11 @@ export class ScaleInController {
     state.lastSeenMs = nowMs;
     // Concurrency and bounds are not in the key; the metadata cache hands out one spec per map.
     if (state.target.spec !== spec) state.target = { ...state.target, spec };
+    const { leadership } = this.options;
+    if (leadership !== undefined && leadership !== null && !leadership.isLeader()) {
+      // Another replica acts on the pods: answer with its count, so KEDA hears the same from both.
+      return Math.max(desired, leadership.publishedByLeader(key) ?? desired);
+    }
     const published = state.published;
     if (published === undefined || nowMs - published.atMs > this.options.planTtlMs) return desired;
     return Math.max(desired, published.reported);
@@ -165,6 +176,7 @@ export class ScaleInController {
   }
 
   private async planAll(snapshot: Snapshot): Promise<void> {
+    if (!this.followLeadership()) return;
     for (const state of [...this.targets.values()]) {
       if (this.stopped) return;
       if (state.target.spec.metastore !== snapshot.metastore) continue;
@@ -227,11 +239,29 @@ export class ScaleInController {
 
   /**
    * Whether this process acts on the pods and the broker now (sends Celery commands, writes
-   * pod-deletion-cost). The one place to ask a leader election; planning and publishing the count
-   * go on either way.
+   * pod-deletion-cost): the one place that asks the leader election.
    */
   private mayAct(): boolean {
-    return true;
+    return this.options.leadership?.isLeader() ?? true;
+  }
+
+  /**
+   * Plans only while leading. On becoming the leader every worker set starts afresh, as after a
+   * restart: whatever the previous leader drained is reconciled from the cluster (the pods and
+   * their annotations, listed again) and the broker (add_consumer to every keeper once).
+   */
+  private followLeadership(): boolean {
+    const leading = this.mayAct();
+    if (leading !== this.leading) {
+      this.leading = leading;
+      for (const state of this.targets.values()) {
+        state.ledger = new ScaleInLedger(this.options.resendAfterMs ?? 10_000);
+        state.published = undefined;
+        state.pods = null;
+        state.lastVictims = '';
+      }
+    }
+    return leading;
   }
 
   /** Computes and publishes the count the RPCs may report, from the pods as annotated now. */
@@ -244,6 +274,7 @@ export class ScaleInController {
     const { reported, unsettled } = publication(plan, state.pods ?? [], desired);
     state.unsettled = unsettled;
     state.published = { reported, atMs: this.options.clock.now() };
+    this.options.leadership?.publish(this.publishedCounts());
     this.options.observer.planned(state.target, plan.counts, reported, plan.victims);
     const victims = plan.victims.join(',');
     if (victims !== state.lastVictims) {
@@ -253,6 +284,13 @@ export class ScaleInController {
         plan.victims.length === 0 ? 'scale-in: no surplus workers' : 'scale-in: surplus workers chosen',
       );
     }
+  }
+
+  /** Every worker set's published count, for the other replicas (through the Lease). */
+  private publishedCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const [key, state] of this.targets) if (state.published !== undefined) counts.set(key, state.published.reported);
+    return counts;
   }
 
   /** Lists pods every tick while scaling in, otherwise every idleListIntervalMs. */

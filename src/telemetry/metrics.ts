@@ -26,6 +26,7 @@ export interface Instruments {
   readonly scaleInPatchesTotal: Counter<'outcome'>;
   readonly scaleInFailuresTotal: Counter<'step' | 'code'>;
   readonly scaleInCapability: Gauge<'capability'>;
+  readonly scaleInLeader: Gauge;
 }
 
 const PROMTOOL_REJECTED_DEFAULTS = [
@@ -142,6 +143,11 @@ export function createInstruments(): Instruments {
       name: PromMetric.scaleInFailuresTotal,
       help: 'Failed scale-in steps (list, patch, drain, restore, plan), by error code.',
       labelNames: ['step', 'code'],
+      registers,
+    }),
+    scaleInLeader: new Gauge({
+      name: PromMetric.scaleInLeader,
+      help: '1 on the replica that holds the scale-in Lease and acts on worker pods, else 0 (absent without the Kubernetes API).',
       registers,
     }),
     scaleInCapability: new Gauge({

@@ -161,7 +161,7 @@ describe('the scaler Deployment', () => {
       kubernetes: { kind: 'in-cluster' },
       patchesPerSecond: 10,
       broker: { url: SECRET_STAND_INS['SCALER_BROKER_URL'], replyTimeoutMs: 1000 },
-      lease: { name: 'airflow-keda-scaler', namespace: null },
+      lease: { name: 'airflow-keda-scaler', namespace: null, durationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
     });
   });
 

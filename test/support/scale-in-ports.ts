@@ -12,8 +12,11 @@ export function runningPod(name: string, overrides: Partial<WorkerPod> = {}): Wo
 /** A namespace's worker pods; a patch applies at once, as the API server does. */
 export class MemoryPods implements PodDirectory {
   readonly patches: [string, number | null][] = [];
+  /** How many times the pods were listed. */
+  lists = 0;
   constructor(public pods: WorkerPod[]) {}
   list(): Promise<WorkerPod[]> {
+    this.lists += 1;
     return Promise.resolve(this.pods.map((p) => ({ ...p })));
   }
   setDeletionCost(_namespace: string, name: string, cost: number | null): Promise<void> {

@@ -38,7 +38,7 @@ describe('parseConfig defaults', () => {
       http: { host: '0.0.0.0', port: 8080 },
       poll: { intervalMs: 1_000, staleAfterMs: 5_000, queryTimeoutMs: 2_000, maxBackoffMs: 10_000 },
       metastores: [{ name: 'default', connection: DB_CONNECTION, poolSize: 2 }],
-      scaleIn: { kubernetes: null, patchesPerSecond: 10, broker: null, lease: { name: 'airflow-keda-scaler', namespace: null } },
+      scaleIn: { kubernetes: null, patchesPerSecond: 10, broker: null, lease: { name: 'airflow-keda-scaler', namespace: null, durationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 } },
       limits: { maxWorkerSets: 500, maxOpenStreams: 1_000 },
       logLevel: 'info',
       shutdownTimeoutMs: 8_000,
@@ -79,7 +79,7 @@ describe('parseConfig sources', () => {
         kubernetes: 'in-cluster',
         patchesPerSecond: 3,
         broker: { url: 'redis://:pw@airflow-redis:6379/0', replyTimeoutMs: 700 },
-        lease: { name: 'scaler-lease', namespace: 'airflow' },
+        lease: { name: 'scaler-lease', namespace: 'airflow', durationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 4_000 },
       },
       limits: { maxWorkerSets: 50, maxOpenStreams: 200 },
       logLevel: 'debug',
@@ -100,7 +100,7 @@ describe('parseConfig sources', () => {
         kubernetes: { kind: 'in-cluster' },
         patchesPerSecond: 3,
         broker: { url: 'redis://:pw@airflow-redis:6379/0', replyTimeoutMs: 700 },
-        lease: { name: 'scaler-lease', namespace: 'airflow' },
+        lease: { name: 'scaler-lease', namespace: 'airflow', durationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 4_000 },
       },
       limits: { maxWorkerSets: 50, maxOpenStreams: 200 },
       logLevel: 'debug',
@@ -141,7 +141,7 @@ describe('parseConfig sources', () => {
       kubernetes: { kind: 'kubeconfig', path: '/etc/kube/config' },
       patchesPerSecond: 20,
       broker: { url: 'rediss://:pw@redis:6380/1', replyTimeoutMs: 2_500 },
-      lease: { name: 'my-lease', namespace: 'scalers' },
+      lease: { name: 'my-lease', namespace: 'scalers', durationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
     });
     expect(config.limits).toEqual({ maxWorkerSets: 20, maxOpenStreams: 40 });
     expect(config.grpc.host).toBe('::');
@@ -509,5 +509,20 @@ describe('parseConfig never leaks passwords', () => {
         expect(allText(err)).not.toContain(pw);
       }),
     );
+  });
+});
+
+describe('parseConfig lease timings', () => {
+  it('derives renewDeadline and retryPeriod from a shorter lease, as client-go’s proportions', () => {
+    const config = parse({ scaleIn: { lease: { durationMs: 3_000 } } }, { SCALER_DATABASE_URL: DB_URL });
+    expect(config.scaleIn.lease).toMatchObject({ durationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 400 });
+  });
+
+  it('refuses a renew deadline that does not end before the lease, and too few retries within it', () => {
+    const err = parseError({ scaleIn: { lease: { durationMs: 5_000, renewDeadlineMs: 5_000, retryPeriodMs: 3_000 } } }, { SCALER_DATABASE_URL: DB_URL });
+    expect(err.problems).toEqual([
+      'scaleIn.lease.renewDeadlineMs=5000 must be shorter than scaleIn.lease.durationMs (5000)',
+      'scaleIn.lease.retryPeriodMs=3000 must be at most half of scaleIn.lease.renewDeadlineMs (5000)',
+    ]);
   });
 });

@@ -12,7 +12,7 @@ class FakeLease {
     if (write === null) return null;
     if (write.kind === 'create' ? this.stored !== null : this.stored?.version !== write.version) return null; // 409
     this.version += 1;
-    this.stored = { record: write.record, version: String(this.version) };
+    this.stored = { record: write.record, version: String(this.version), published: new Map() };
     return write.record;
   }
 }
