@@ -5,7 +5,7 @@ import type { ScalerConfig } from './core/config.js';
 import { ErrorCode, ScalerError, coerceError } from './core/errors.js';
 import type { HealthReport } from './core/health.js';
 import { evaluateHealth, nextFreshnessChangeMs } from './core/health.js';
-import type { Clock, Logger, PodDirectory, TaskCountReader, WorkerControl } from './core/ports.js';
+import type { Clock, Logger, PodDirectory, SnapshotSource, TaskCountReader, WorkerControl } from './core/ports.js';
 import { WorkerSetRegistry } from './core/worker-set-registry.js';
 import type { GrpcServer } from './grpc/server.js';
 import { HealthService, buildGrpcServer } from './grpc/server.js';
@@ -27,7 +27,7 @@ import { SnapshotHub } from './poller/snapshot-hub.js';
 import type { Instruments } from './telemetry/metrics.js';
 import { createInstruments } from './telemetry/metrics.js';
 import type { ObserverContext } from './telemetry/observers.js';
-import { pollObserver, refreshGauges, rpcObserver, scaleInObserver } from './telemetry/observers.js';
+import { forgetWorkerSet, pollObserver, refreshGauges, rpcObserver, scaleInObserver } from './telemetry/observers.js';
 
 export interface ServiceOptions {
   readonly logger: Logger;
@@ -41,6 +41,8 @@ export interface RunningService {
   readonly instruments: Instruments;
   /** The readiness and liveness that /readyz, /healthz and gRPC health all report. */
   health(): HealthReport;
+  /** Where the RPCs read from: each metastore's latest snapshot (the demo and tests watch it). */
+  readonly snapshots: SnapshotSource;
   /** Closes everything this service opened, in reverse order. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -120,7 +122,6 @@ async function startScaleIn(config: ScalerConfig, hub: SnapshotHub, clock: Clock
     staleAfterMs: config.poll.staleAfterMs,
     planTtlMs: Math.max(60_000, 10 * config.poll.staleAfterMs),
     patchesPerSecond: config.scaleIn.patchesPerSecond,
-    targetTtlMs: WORKER_SET_TTL_MS,
     observer: scaleInObserver(instruments),
   });
 }
@@ -237,6 +238,11 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
       grpc.health.setStatus(HealthService.readiness, ready);
       grpc.health.setStatus(HealthService.scaler, ready);
       grpc.health.setStatus(HealthService.liveness, report.live ? 'SERVING' : 'NOT_SERVING');
+      // The registry alone decides how long a worker set is remembered; its series and plans go with it.
+      for (const set of registry.prune(clock.now())) {
+        forgetWorkerSet(instruments, set);
+        scaleIn.forget(set.metricName);
+      }
       refreshGauges(context, report);
       clearTimeout(staleTimer);
       const untilStale = nextFreshnessChangeMs(snapshots.statuses(), clock.now(), config.poll.staleAfterMs);
@@ -278,7 +284,7 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
     });
 
     logger.info({ grpcPort, httpPort, tls: config.grpc.tls === null ? 'off' : config.grpc.tls.clientCaFile === null ? 'tls' : 'mtls' }, 'scaler listening');
-    return { grpcPort, httpPort, instruments, health: () => report, close };
+    return { grpcPort, httpPort, instruments, health: () => report, snapshots, close };
   } catch (err) {
     await close();
     throw err;

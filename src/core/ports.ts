@@ -6,6 +6,11 @@ export interface Clock {
   now(): number;
 }
 
+/** Runs `task` after `delayMs`; returns a cancel function. Timers live behind it so loops can be tested. */
+export interface Scheduler {
+  schedule(delayMs: number, task: () => void): () => void;
+}
+
 /** Reads one metastore. Implemented by `metastore/`; the poller is its only caller. */
 export interface TaskCountReader {
   readonly metastore: string;

@@ -1,7 +1,7 @@
 import { nextTickDelayMs, retryDelayMs } from '../core/backoff.js';
 import { coerceError, isScalerError } from '../core/errors.js';
 import type { PollerStatus } from '../core/health.js';
-import type { Clock, Logger, TaskCountReader } from '../core/ports.js';
+import type { Clock, Logger, Scheduler, TaskCountReader } from '../core/ports.js';
 import type { Snapshot } from '../core/snapshot.js';
 
 /** What the poller reports about each read; main wires it to Prometheus. */
@@ -14,12 +14,21 @@ export interface PollerOptions {
   readonly intervalMs: number;
   readonly maxBackoffMs: number;
   readonly clock: Clock;
+  /** Timers; the system's setTimeout by default. */
+  readonly scheduler?: Scheduler;
   /** Source of jitter in [0, 1). */
   readonly random: () => number;
   /** Bound to the metastore's name by the caller; lines here do not repeat it. */
   readonly logger: Logger;
   readonly observer?: PollObserver;
 }
+
+export const systemScheduler: Scheduler = {
+  schedule: (delayMs, task) => {
+    const timer = setTimeout(task, delayMs);
+    return () => clearTimeout(timer);
+  },
+};
 
 /**
  * The only owner of metastore I/O: one read per tick, the next tick scheduled only after the
@@ -29,7 +38,7 @@ export interface PollerOptions {
 export class MetastorePoller {
   private latestSnapshot: Snapshot | undefined;
   private readonly listeners = new Set<(snapshot: Snapshot) => void>();
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private inFlight: Promise<void> | undefined;
   private running = false;
   private startedAtMs = 0;
@@ -60,8 +69,8 @@ export class MetastorePoller {
   /** Stops ticking and waits for a read in progress, so the pool can be closed safely after. */
   async stop(): Promise<void> {
     this.running = false;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     await this.inFlight;
   }
 
@@ -83,9 +92,10 @@ export class MetastorePoller {
 
   private schedule(delayMs: number): void {
     if (!this.running) return;
-    this.timer = setTimeout(() => {
+    const scheduler = this.options.scheduler ?? systemScheduler;
+    this.cancelTimer = scheduler.schedule(delayMs, () => {
       this.inFlight = this.tick();
-    }, delayMs);
+    });
   }
 
   private async tick(): Promise<void> {

@@ -48,7 +48,6 @@ export interface ScaleInControllerOptions {
    */
   readonly planTtlMs: number;
   readonly patchesPerSecond: number;
-  readonly targetTtlMs: number;
   /** An unanswered cancel_consumer / add_consumer is sent again after this long. */
   readonly resendAfterMs?: number;
   /** How long a broker outage holds victims before draining is given up (ranking only). */
@@ -170,7 +169,6 @@ export class ScaleInController {
       if (next.done === true) return;
       const [metastore, snapshot] = next.value;
       this.pendingSnapshots.delete(metastore);
-      this.prune();
       await this.planAll(snapshot);
     }
   }
@@ -188,10 +186,13 @@ export class ScaleInController {
     }
   }
 
-  private prune(): void {
-    const nowMs = this.options.clock.now();
+  /**
+   * KEDA stopped asking about a worker set (the worker-set registry dropped it): its plans go.
+   * The registry alone decides how long a set is remembered.
+   */
+  forget(metricName: string): void {
     for (const [key, state] of this.targets) {
-      if (nowMs - state.lastSeenMs <= this.options.targetTtlMs) continue;
+      if (state.target.metricName !== metricName) continue;
       this.targets.delete(key);
       this.options.observer.forgotten(state.target);
     }

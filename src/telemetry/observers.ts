@@ -151,16 +151,14 @@ export function rpcObserver(context: ObserverContext): RpcReports {
   };
 }
 
-/** Snapshot freshness gauges, and the series of worker sets KEDA stopped asking about. */
+/** Snapshot freshness gauges and the count of tracked worker sets. */
 export function refreshGauges(context: ObserverContext, report: HealthReport): void {
   const { instruments, registry } = context;
   for (const metastore of report.metastores) {
     instruments.snapshotAgeSeconds.set({ metastore: metastore.name }, metastore.snapshotAgeMs === null ? Infinity : metastore.snapshotAgeMs / 1000);
     instruments.snapshotFresh.set({ metastore: metastore.name }, metastore.fresh ? 1 : 0);
   }
-  const expired = registry.prune(context.clock.now());
-  for (const set of expired) forgetWorkerSet(instruments, set);
-  if (expired.length > 0) instruments.workerSetsTracked.set(registry.size);
+  instruments.workerSetsTracked.set(registry.size);
 }
 
 /** Scale-in's reports, by worker set (the ScaledObject's namespace is a label of its own). */

@@ -43,3 +43,19 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
   }
   throw new Error(`condition not met within ${timeoutMs} ms${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
 }
+
+/**
+ * Waits until `count` snapshots of `metastore` taken after this call have been read (and every
+ * listener has seen them): "the service has looked again", without guessing a sleep.
+ */
+export async function snapshotsAfterNow(service: RunningService, count = 1, metastore = 'default', timeoutMs = 10_000): Promise<void> {
+  let since = Date.now();
+  for (let i = 0; i < count; i += 1) {
+    const after = since;
+    const taken = await eventually(async () => {
+      const takenAtMs = service.snapshots.latest(metastore)?.takenAtMs;
+      return takenAtMs !== undefined && takenAtMs > after ? takenAtMs : undefined;
+    }, timeoutMs, 5);
+    since = taken;
+  }
+}

@@ -12,7 +12,7 @@ import { createAirflowDb } from '../../support/airflow-db.js';
 import type { ScalerClient } from '../../support/grpc-client.js';
 import { connectScaler } from '../../support/grpc-client.js';
 import type { TestService } from '../../support/service.js';
-import { eventually, startTestService } from '../../support/service.js';
+import { eventually, snapshotsAfterNow, startTestService } from '../../support/service.js';
 
 const servers = inject('servers');
 const TICK_MS = 200;
@@ -40,7 +40,6 @@ function record(stream: ClientReadableStream<IsActiveResponse>) {
   return { messages, state };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('ExternalScaler over gRPC, metastore through PgBouncer', () => {
   let db: AirflowTestDb;
@@ -63,13 +62,13 @@ describe('ExternalScaler over gRPC, metastore through PgBouncer', () => {
   });
   afterEach(async () => {
     await db.clear();
-    // Let the next tick see the empty table before the next test starts.
-    await sleep(TICK_MS * 3);
+    // Let the service read the empty table before the next test starts.
+    await snapshotsAfterNow(service);
   });
 
-  /** Waits until the service has seen a tick taken after now. */
+  /** Waits until the service has read a snapshot taken after now. */
   async function nextSnapshot(): Promise<void> {
-    await sleep(TICK_MS * 3);
+    await snapshotsAfterNow(service);
   }
 
   it('GetMetricSpec returns one stable lowercase metric with target 1 and no database access', async () => {
@@ -184,18 +183,18 @@ describe('ExternalScaler over gRPC, metastore through PgBouncer', () => {
 
       // Still active: more work does not repeat true.
       await db.insert([{ state: 'queued' }, { state: 'running' }]);
-      await sleep(TICK_MS * 5);
+      await snapshotsAfterNow(service, 3);
       expect(seen.messages).toEqual([true]);
 
       // Inactive: nothing is sent (false would deactivate the workload on KEDA <= 2.17).
       await db.clear();
-      await sleep(TICK_MS * 5);
+      await snapshotsAfterNow(service, 3);
       expect(seen.messages).toEqual([true]);
 
       // Active again: exactly one more true.
       await db.insert([{ state: 'queued' }]);
       await eventually(async () => (seen.messages.length === 2 ? true : undefined));
-      await sleep(TICK_MS * 3);
+      await snapshotsAfterNow(service, 2);
       expect(seen.messages).toEqual([true, true]);
     } finally {
       stream.cancel();
@@ -206,7 +205,7 @@ describe('ExternalScaler over gRPC, metastore through PgBouncer', () => {
     const stream = client.streamIsActive({ queues: 'quiet' });
     const seen = record(stream);
     try {
-      await sleep(TICK_MS * 3);
+      await snapshotsAfterNow(service, 2);
       expect(seen.messages).toEqual([]);
       await db.insert([{ state: 'queued', queue: 'quiet' }]);
       // How fast is a benchmark's question (npm run bench -- --only activation), not a test's.

@@ -8,7 +8,7 @@ import { connectScaler } from '../../support/grpc-client.js';
 import type { KubeApiServer, RecordedRequest } from '../../support/kube-api-server.js';
 import { buildPod, startKubeApiServer } from '../../support/kube-api-server.js';
 import type { TestService } from '../../support/service.js';
-import { eventually, startTestService } from '../../support/service.js';
+import { eventually, snapshotsAfterNow, startTestService } from '../../support/service.js';
 
 const servers = inject('servers');
 const NAMESPACE = 'airflow';
@@ -115,7 +115,7 @@ describe('scale-in ranking with pod-deletion-cost (Kubernetes API, no broker)', 
     const count = patches(api).length;
     expect(count).toBe(3);
     // Ten more ticks: the plan is unchanged, so nothing is written.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await snapshotsAfterNow(service, 10);
     expect(patches(api)).toHaveLength(count);
   });
 

@@ -35,7 +35,6 @@ function replica(lease: SharedLease, name: 'a' | 'b', pods: MemoryPods, broker: 
     staleAfterMs: 5_000,
     planTtlMs: 60_000,
     patchesPerSecond: 100,
-    targetTtlMs: 600_000,
     resendAfterMs: 10_000,
     brokerGraceMs: 30_000,
   });

@@ -105,7 +105,6 @@ async function throughTheService(): Promise<Observed[]> {
     staleAfterMs: 5_000,
     planTtlMs: 60_000,
     patchesPerSecond: 1_000,
-    targetTtlMs: 600_000,
     resendAfterMs: 10_000,
     brokerGraceMs: 30_000,
     idleListIntervalMs: 0,

@@ -23,7 +23,6 @@ function setup(options: { pods: WorkerPod[]; broker?: MemoryBroker; patchesPerSe
     staleAfterMs: 5_000,
     planTtlMs: 60_000,
     patchesPerSecond: options.patchesPerSecond ?? 100,
-    targetTtlMs: 600_000,
     resendAfterMs: 10_000,
     brokerGraceMs: 30_000,
   });
@@ -96,5 +95,16 @@ describe('ScaleInController', () => {
     expect(await tick({ 'w-a': 4 })).toBe(2);
     expect(await tick({ 'w-a': 4 })).toBe(1);
     expect(pods.pods.map((p) => p.deletionCost)).toEqual([null, -1000, -1000, -1000]);
+  });
+});
+
+describe('ScaleInController.forget', () => {
+  it('drops a worker set’s plan when the registry forgets it: the formula is reported until KEDA asks again and it is planned anew', async () => {
+    const { controller, tick } = setup({ pods: [pod('w-a'), pod('w-b')] });
+    await tick({ 'w-a': 3, 'w-b': 1 });
+    expect(await tick({ 'w-a': 3, 'w-b': 1 })).toBe(2);
+    controller.forget('m');
+    // Known again at once (reportFor registers it), but without a plan yet: the formula.
+    expect(controller.reportFor('airflow', 'm', workerSetSpec({ workerConcurrency: 4 }), 1)).toBe(1);
   });
 });
