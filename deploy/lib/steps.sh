@@ -205,7 +205,7 @@ wait_for_grant() {
 }
 
 grant_scaler() {
-  step "Scaler role: SELECT on task_instance (deploy/rds/02-grant-scaler-select.sql)"
+  step "Scaler role: SELECT on task_instance, dag and dag_run (deploy/rds/02-grant-scaler-select.sql)"
   change kubectl delete job "$GRANT_JOB" --namespace "$NAMESPACE" --ignore-not-found
   change kubectl apply -k "$GRANT_KUSTOMIZATION"
   wait_for_grant

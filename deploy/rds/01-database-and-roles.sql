@@ -10,7 +10,7 @@
 -- Other names can be changed with -v: airflow_db (airflow), airflow_user (airflow),
 -- scaler_user (airflow_keda_scaler). deploy/install.sh expects scaler_user airflow_keda_scaler.
 --
--- The scaler's SELECT on task_instance is granted by 02-grant-scaler-select.sql, after Airflow's
+-- The scaler's SELECT on task_instance, dag and dag_run is granted by 02-grant-scaler-select.sql, after Airflow's
 -- migrations have created the table (deploy/install.sh runs it in-cluster as a Job).
 
 \set ON_ERROR_STOP on
@@ -75,4 +75,4 @@ REVOKE ALL ON SCHEMA public FROM PUBLIC;
 GRANT USAGE, CREATE ON SCHEMA public TO :"airflow_user";
 GRANT USAGE ON SCHEMA public TO :"scaler_user";
 
-\echo 'database, Airflow user and scaler role are ready; grant SELECT on task_instance after the migrations (02-grant-scaler-select.sql)'
+\echo 'database, Airflow user and scaler role are ready; grant SELECT on task_instance, dag and dag_run after the migrations (02-grant-scaler-select.sql)'

@@ -1,5 +1,6 @@
--- Lets the scaler's role read task_instance, the one table it queries, and nothing else.
--- Run it after Airflow's migrations have created the table, as the Airflow user (the table's
+-- Lets the scaler's role read the tables it queries, and nothing else: task_instance (the tick's
+-- task counts), dag and dag_run (pre-warming: which DAGs are due soon, and their last runs).
+-- Run it after Airflow's migrations have created them, as the Airflow user (the tables'
 -- owner) or the RDS master user. deploy/install.sh runs it in-cluster after `helm upgrade
 -- --install` (Job airflow-keda-scaler-grant, through PgBouncer). Running it again is safe.
 --
@@ -13,14 +14,15 @@
   \set scaler_user airflow_keda_scaler
 \endif
 
-SELECT to_regclass('public.task_instance') IS NULL AS task_instance_missing \gset
-\if :task_instance_missing
-  DO $$ BEGIN RAISE EXCEPTION 'table task_instance does not exist yet: run this after Airflow''s database migrations'; END $$;
+SELECT to_regclass('public.task_instance') IS NULL OR to_regclass('public.dag') IS NULL OR to_regclass('public.dag_run') IS NULL AS tables_missing \gset
+\if :tables_missing
+  DO $$ BEGIN RAISE EXCEPTION 'table task_instance, dag or dag_run does not exist yet: run this after Airflow''s database migrations'; END $$;
 \endif
 
--- Exactly SELECT on task_instance: first drop anything granted on the other tables.
+-- Exactly SELECT on these three: first drop anything granted on the other tables (connection,
+-- variable and the like hold credentials).
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM :"scaler_user";
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM :"scaler_user";
-GRANT SELECT ON TABLE public.task_instance TO :"scaler_user";
+GRANT SELECT ON TABLE public.task_instance, public.dag, public.dag_run TO :"scaler_user";
 
-\echo 'scaler role can read task_instance'
+\echo 'scaler role can read task_instance, dag and dag_run'

@@ -2,12 +2,17 @@ import type { WorkerSetSpec } from './metadata.js';
 import type { ScalingDecision } from './scaling.js';
 import { decide } from './scaling.js';
 import type { Snapshot } from './snapshot.js';
-import { countTasks, requireFreshSnapshot } from './snapshot.js';
+import { countTasks, forecastOf, requireFreshSnapshot } from './snapshot.js';
+
+/** Counts and forecast of a worker set in a fresh snapshot. */
+function countsOf(snapshot: Snapshot, spec: WorkerSetSpec): { queued: number; running: number; forecast: number } {
+  return { ...countTasks(snapshot, spec), forecast: forecastOf(snapshot, spec).tasks };
+}
 
 /** The whole answer for one worker set: fresh snapshot → counts → decision, or a ScalerError. */
 export function evaluateWorkerSet(spec: WorkerSetSpec, snapshot: Snapshot | undefined, nowMs: number, staleAfterMs: number): ScalingDecision {
   const fresh = requireFreshSnapshot(snapshot, spec.metastore, nowMs, staleAfterMs);
-  return decide(countTasks(fresh, spec), spec);
+  return decide(countsOf(fresh, spec), spec);
 }
 
 /**
@@ -32,7 +37,7 @@ export class DecisionMemo {
     let answer = answers.get(spec);
     if (answer === undefined) {
       try {
-        answer = decide(countTasks(fresh, spec), spec);
+        answer = decide(countsOf(fresh, spec), spec);
       } catch (err) {
         answer = err instanceof Error ? err : new Error(String(err));
       }

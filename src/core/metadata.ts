@@ -6,6 +6,14 @@ import {
   SCALE_IN_POLICIES,
   normaliseLabelSelector,
 } from './scale-in-spec.js';
+import type { PrewarmSpec } from './prewarm.js';
+import {
+  DEFAULT_PREWARM_HISTORY_RUNS,
+  DEFAULT_PREWARM_LEAD_SECONDS,
+  MAX_PREWARM_HISTORY_RUNS,
+  MAX_PREWARM_LEAD_SECONDS,
+  PREWARM_MODES,
+} from './prewarm.js';
 import { Validator, describeValue } from './validation.js';
 
 /** Trigger `metadata` keys this scaler reads. KEDA sends every trigger key; others are ignored. */
@@ -20,6 +28,9 @@ export const MetadataKey = {
   celeryIsDefaultExecutor: 'celeryIsDefaultExecutor',
   scaleIn: 'scaleIn',
   workerPodSelector: 'workerPodSelector',
+  prewarm: 'prewarm',
+  prewarmLeadSeconds: 'prewarmLeadSeconds',
+  prewarmHistoryRuns: 'prewarmHistoryRuns',
 } as const;
 
 /** Keys KEDA itself puts into `scalerMetadata` for an external trigger; never worth a warning. */
@@ -71,6 +82,8 @@ export interface WorkerSetSpec {
   readonly maxReplicaCount: number | null;
   readonly activationThreshold: number;
   readonly scaleIn: ScaleInSpec;
+  /** Schedule-aware pre-warming (core/prewarm.ts); absent means off. */
+  readonly prewarm?: PrewarmSpec;
 }
 
 export interface ParsedMetadata {
@@ -159,6 +172,15 @@ function readExecutorFilter(v: Validator, metadata: Readonly<Record<string, stri
   return filter;
 }
 
+function readPrewarm(v: Validator, metadata: Readonly<Record<string, string>>): PrewarmSpec {
+  const mode = v.oneOf([MetadataKey.prewarm], metadata[MetadataKey.prewarm], PREWARM_MODES) ?? 'off';
+  const leadSeconds =
+    v.integer([MetadataKey.prewarmLeadSeconds], metadata[MetadataKey.prewarmLeadSeconds], { min: 1, max: MAX_PREWARM_LEAD_SECONDS }) ?? DEFAULT_PREWARM_LEAD_SECONDS;
+  const historyRuns =
+    v.integer([MetadataKey.prewarmHistoryRuns], metadata[MetadataKey.prewarmHistoryRuns], { min: 1, max: MAX_PREWARM_HISTORY_RUNS }) ?? DEFAULT_PREWARM_HISTORY_RUNS;
+  return { mode, leadMs: leadSeconds * 1000, historyRuns };
+}
+
 function readScaleIn(v: Validator, metadata: Readonly<Record<string, string>>): ScaleInSpec {
   const policy: ScaleInPolicy = v.oneOf([MetadataKey.scaleIn], metadata[MetadataKey.scaleIn], SCALE_IN_POLICIES) ?? DEFAULT_SCALE_IN_POLICY;
   const rawSelector = metadata[MetadataKey.workerPodSelector] ?? DEFAULT_WORKER_POD_SELECTOR;
@@ -191,6 +213,7 @@ export function parseScalerMetadata(metadata: Readonly<Record<string, string>>, 
   const activationThreshold = count(MetadataKey.activationThreshold, 0) ?? 0;
   const executorFilter = readExecutorFilter(v, metadata);
   const scaleIn = readScaleIn(v, metadata);
+  const prewarm = readPrewarm(v, metadata);
   if (maxReplicaCount !== null && maxReplicaCount < minReplicaCount) {
     v.problem([MetadataKey.maxReplicaCount], String(maxReplicaCount), `must be >= ${MetadataKey.minReplicaCount} (${minReplicaCount})`);
   }
@@ -207,6 +230,7 @@ export function parseScalerMetadata(metadata: Readonly<Record<string, string>>, 
       maxReplicaCount,
       activationThreshold,
       scaleIn,
+      prewarm,
     },
     unknownKeys,
   };

@@ -1,4 +1,5 @@
 import type { LeaseWrite, StoredLease } from './leader-election.js';
+import type { RunWave } from './prewarm.js';
 import type { Snapshot } from './snapshot.js';
 
 /** Milliseconds since the epoch. Injected everywhere so core stays deterministic. */
@@ -14,9 +15,22 @@ export interface Scheduler {
 /** Reads one metastore. Implemented by `metastore/`; the poller is its only caller. */
 export interface TaskCountReader {
   readonly metastore: string;
-  /** One query returning every (queue, executor, state) count; throws ScalerError on failure. */
-  read(startedAtMs: number): Promise<Snapshot>;
+  /**
+   * One query returning every (queue, executor, state) count, and, with a window, the DAGs due in
+   * it (pre-warming; a failure there is reported in the snapshot, never thrown); throws
+   * ScalerError when the counts cannot be read.
+   */
+  read(startedAtMs: number, dueWindow?: DueWindow): Promise<Snapshot>;
+  /** Each DAG's last `runs` scheduled runs' first waves, newest first; throws ScalerError on failure. */
+  readFirstWaves(dagIds: readonly string[], runs: number): Promise<ReadonlyMap<string, readonly RunWave[]>>;
   close(): Promise<void>;
+}
+
+/** The DAGs whose next run is due in [fromMs, toMs), at most `limit`. */
+export interface DueWindow {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly limit: number;
 }
 
 /** Where RPC handlers get data from: the latest snapshot, never the database. */

@@ -6,7 +6,9 @@ export type Bound = 'min' | 'max' | null;
 export interface ScalingDecision {
   readonly queued: number;
   readonly running: number;
-  /** ceil((queued + running) / workerConcurrency) before the bounds. */
+  /** Tasks of scheduled runs about to start (pre-warming), 0 without it. */
+  readonly forecast: number;
+  /** ceil((queued + running + forecast) / workerConcurrency) before the bounds. */
   readonly needed: number;
   readonly desired: number;
   /** Which bound changed `needed`, if any. */
@@ -16,13 +18,15 @@ export interface ScalingDecision {
 
 /**
  * The scaling rule, shared by the gRPC service and the simulator:
- * desired = clamp(ceil((queued + running) / workerConcurrency), min, max),
- * active  = queued + running > activationThreshold.
+ * desired = clamp(ceil((queued + running + forecast) / workerConcurrency), min, max),
+ * active  = queued + running + forecast > activationThreshold.
  * Running tasks count because KEDA drops straight to zero once the trigger is inactive for
- * `cooldownPeriod`, which would kill them.
+ * `cooldownPeriod`, which would kill them. The forecast (pre-warming, core/prewarm.ts) counts
+ * toward activation too: at zero replicas only activation can start the first worker early.
  */
 export function decide(counts: TaskCounts, spec: WorkerSetSpec): ScalingDecision {
-  const total = counts.queued + counts.running;
+  const forecast = counts.forecast ?? 0;
+  const total = counts.queued + counts.running + forecast;
   const needed = Math.ceil(total / spec.workerConcurrency);
   let desired = needed;
   let clampedBy: Bound = null;
@@ -37,6 +41,7 @@ export function decide(counts: TaskCounts, spec: WorkerSetSpec): ScalingDecision
   return {
     queued: counts.queued,
     running: counts.running,
+    forecast,
     needed,
     desired,
     clampedBy,

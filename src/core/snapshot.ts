@@ -1,4 +1,6 @@
 import { ErrorCode, ScalerError } from './errors.js';
+import type { Forecast, ForecastInput, WaveFilter } from './prewarm.js';
+import { NO_FORECAST, forecastTasks } from './prewarm.js';
 import type { ExecutorFilter, WorkerSetSpec } from './metadata.js';
 import { MetadataKey } from './metadata.js';
 
@@ -27,16 +29,32 @@ export interface Snapshot {
   readonly takenAtMs: number;
   readonly hasExecutorColumn: boolean;
   readonly rows: readonly TaskCountRow[];
+  /** What pre-warming knows at this tick; absent when no worker set asks for it. */
+  readonly forecast?: ForecastInput;
 }
 
 export interface TaskCounts {
   readonly queued: number;
   readonly running: number;
+  /** Tasks of scheduled runs about to start (pre-warming); absent or 0 without it. */
+  readonly forecast?: number;
 }
 
 function executorMatches(filter: ExecutorFilter, executor: string | null): boolean {
   if (executor === null) return filter.includeDefault;
   return filter.names.includes(executor);
+}
+
+/** The forecast of a worker set with `prewarm: schedule` at the snapshot's time; nothing otherwise. */
+export function forecastOf(snapshot: Snapshot, spec: WorkerSetSpec): Forecast {
+  const prewarm = spec.prewarm;
+  if (prewarm === undefined || prewarm.mode === 'off' || snapshot.forecast === undefined) return NO_FORECAST;
+  const filter = spec.executorFilter;
+  const waveFilter: WaveFilter = {
+    queues: new Set(spec.queues),
+    executorMatches: filter === null || !snapshot.hasExecutorColumn ? null : (executor) => executorMatches(filter, executor),
+  };
+  return forecastTasks(snapshot.forecast, prewarm, waveFilter, snapshot.takenAtMs);
 }
 
 /** Queued and running task instances of one worker set, from a snapshot. */

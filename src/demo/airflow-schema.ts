@@ -70,3 +70,88 @@ CREATE INDEX ti_state_lkp  ON task_instance (dag_id, task_id, run_id, state);
 CREATE INDEX ti_pool       ON task_instance (pool, state, priority_weight);
 CREATE INDEX ti_job_id     ON task_instance (job_id);
 CREATE INDEX ti_trigger_id ON task_instance (trigger_id);`;
+
+/**
+ * DDL of Airflow's `dag` and `dag_run` as pre-warming reads them (core/prewarm.ts): the columns it
+ * uses and every index and unique key Airflow defines on them, with Airflow's names and types
+ * (airflow-core models/dag.py DagModel and models/dagrun.py DagRun). No foreign keys, so they
+ * load in any order beside task_instance.
+ */
+
+/** Airflow 3.x: `dag.is_stale`, `dag_run.logical_date` (NULLable since AIP-83) and `run_after`. */
+export const DAG_TABLES_DDL_AIRFLOW_3 = `CREATE TABLE dag (
+    dag_id                   VARCHAR(250)             NOT NULL,
+    is_paused                BOOLEAN,
+    is_stale                 BOOLEAN                  NOT NULL,
+    timetable_summary        TEXT,
+    timetable_description    VARCHAR(1000),
+    max_active_tasks         INTEGER                  NOT NULL,
+    max_active_runs          INTEGER,
+    has_import_errors        BOOLEAN                  DEFAULT false,
+    next_dagrun              TIMESTAMP WITH TIME ZONE,
+    next_dagrun_create_after TIMESTAMP WITH TIME ZONE,
+    CONSTRAINT dag_pkey PRIMARY KEY (dag_id)
+);
+CREATE INDEX idx_next_dagrun_create_after ON dag (next_dagrun_create_after);
+
+CREATE TABLE dag_run (
+    id                  SERIAL                   NOT NULL,
+    dag_id              VARCHAR(250)             NOT NULL,
+    queued_at           TIMESTAMP WITH TIME ZONE,
+    logical_date        TIMESTAMP WITH TIME ZONE,
+    start_date          TIMESTAMP WITH TIME ZONE,
+    end_date            TIMESTAMP WITH TIME ZONE,
+    state               VARCHAR(50),
+    run_id              VARCHAR(250)             NOT NULL,
+    run_type            VARCHAR(50)              NOT NULL,
+    data_interval_start TIMESTAMP WITH TIME ZONE,
+    data_interval_end   TIMESTAMP WITH TIME ZONE,
+    run_after           TIMESTAMP WITH TIME ZONE NOT NULL,
+    CONSTRAINT dag_run_pkey PRIMARY KEY (id),
+    CONSTRAINT dag_run_dag_id_run_id_key UNIQUE (dag_id, run_id),
+    CONSTRAINT dag_run_dag_id_logical_date_key UNIQUE (dag_id, logical_date)
+);
+CREATE INDEX dag_id_state             ON dag_run (dag_id, state);
+CREATE INDEX idx_dag_run_dag_id       ON dag_run (dag_id);
+CREATE INDEX idx_dag_run_run_after    ON dag_run (run_after);
+CREATE INDEX idx_dag_run_running_dags ON dag_run (state, dag_id) WHERE state='running';
+CREATE INDEX idx_dag_run_queued_dags  ON dag_run (state, dag_id) WHERE state='queued';`;
+
+/** Airflow 2.10 / 2.11: `dag.is_active` (inverted), `dag_run.execution_date` NOT NULL, no run_after. */
+export const DAG_TABLES_DDL_AIRFLOW_2_10 = `CREATE TABLE dag (
+    dag_id                   VARCHAR(250)             NOT NULL,
+    root_dag_id              VARCHAR(250),
+    is_paused                BOOLEAN,
+    is_active                BOOLEAN,
+    schedule_interval        TEXT,
+    timetable_description    VARCHAR(1000),
+    max_active_tasks         INTEGER                  NOT NULL,
+    max_active_runs          INTEGER,
+    has_import_errors        BOOLEAN                  DEFAULT false,
+    next_dagrun              TIMESTAMP WITH TIME ZONE,
+    next_dagrun_create_after TIMESTAMP WITH TIME ZONE,
+    CONSTRAINT dag_pkey PRIMARY KEY (dag_id)
+);
+CREATE INDEX idx_root_dag_id              ON dag (root_dag_id);
+CREATE INDEX idx_next_dagrun_create_after ON dag (next_dagrun_create_after);
+
+CREATE TABLE dag_run (
+    id                  SERIAL                   NOT NULL,
+    dag_id              VARCHAR(250)             NOT NULL,
+    queued_at           TIMESTAMP WITH TIME ZONE,
+    execution_date      TIMESTAMP WITH TIME ZONE NOT NULL,
+    start_date          TIMESTAMP WITH TIME ZONE,
+    end_date            TIMESTAMP WITH TIME ZONE,
+    state               VARCHAR(50),
+    run_id              VARCHAR(250)             NOT NULL,
+    run_type            VARCHAR(50)              NOT NULL,
+    data_interval_start TIMESTAMP WITH TIME ZONE,
+    data_interval_end   TIMESTAMP WITH TIME ZONE,
+    CONSTRAINT dag_run_pkey PRIMARY KEY (id),
+    CONSTRAINT dag_run_dag_id_execution_date_key UNIQUE (dag_id, execution_date),
+    CONSTRAINT dag_run_dag_id_run_id_key UNIQUE (dag_id, run_id)
+);
+CREATE INDEX dag_id_state             ON dag_run (dag_id, state);
+CREATE INDEX idx_dag_run_dag_id       ON dag_run (dag_id);
+CREATE INDEX idx_dag_run_running_dags ON dag_run (state, dag_id) WHERE state='running';
+CREATE INDEX idx_dag_run_queued_dags  ON dag_run (state, dag_id) WHERE state='queued';`;

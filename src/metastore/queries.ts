@@ -50,3 +50,73 @@ WHERE queued_dttm >= $1 AND queued_dttm < $2
 export const TASK_HISTORY_BATCH = 5000;
 export const FETCH_TASK_HISTORY = `FETCH ${TASK_HISTORY_BATCH} FROM task_history`;
 export const CLOSE_TASK_HISTORY_CURSOR = 'CLOSE task_history';
+
+/*
+ * Pre-warming (core/prewarm.ts). Which column names a metastore has depends on its Airflow
+ * version: 3.x `dag.is_stale` and `dag_run.logical_date`, 2.10 `dag.is_active` (inverted) and
+ * `dag_run.execution_date`; `task_instance.executor` from 2.10. They are read once from
+ * information_schema (AIRFLOW_SHAPE) and the statements below are chosen by that shape: fixed
+ * texts, every value a parameter.
+ */
+
+/** The columns that tell Airflow 3 from 2.10 and earlier, in the tables the scaler may read. */
+export const AIRFLOW_SHAPE = `SELECT table_name, column_name
+FROM information_schema.columns
+WHERE table_schema = current_schema()
+  AND table_name IN ('dag', 'dag_run', 'task_instance')
+  AND column_name IN ('is_stale', 'is_active', 'logical_date', 'execution_date', 'executor')`;
+
+export interface AirflowShape {
+  /** `dag.is_stale` (3.x) or `dag.is_active` (2.x). */
+  readonly live: 'is_stale' | 'is_active';
+  /** `dag_run.logical_date` (3.x) or `dag_run.execution_date` (2.x). */
+  readonly runDate: 'logical_date' | 'execution_date';
+  readonly executor: boolean;
+}
+
+/**
+ * Live DAGs whose next scheduled run the scheduler creates in [$1, $2), soonest first, at most
+ * $3: the scheduler's own filter (`DagModel.dags_needing_dagruns`: not paused, not stale, no
+ * import errors) on the indexed `next_dagrun_create_after` (idx_next_dagrun_create_after). A
+ * NULL (no timetable run: schedule None, asset-triggered, or at max_active_runs before 3.2) is
+ * never in the range.
+ */
+export function dueDagsQuery(shape: AirflowShape): string {
+  const live = shape.live === 'is_stale' ? 'is_stale = false' : 'is_active = true';
+  return `SELECT dag_id, next_dagrun_create_after
+FROM dag
+WHERE next_dagrun_create_after >= $1 AND next_dagrun_create_after < $2
+  AND is_paused = false AND ${live} AND has_import_errors = false
+ORDER BY next_dagrun_create_after
+LIMIT $3`;
+}
+
+/**
+ * For each DAG in $1, its last $2 scheduled runs that started, newest first, and per run the
+ * tasks queued within $3 seconds of its start (its first wave), by queue and executor. The runs
+ * come from the unique (dag_id, logical_date) index read backwards; the tasks from ti_dag_run.
+ * Manual, backfill and asset-triggered runs never count. A run whose first wave queued nothing
+ * still yields a row (count 0), so it weighs in the median.
+ */
+export function firstWavesQuery(shape: AirflowShape): string {
+  const executor = shape.executor ? 'ti.executor' : 'NULL::text';
+  return `SELECT r.dag_id, r.run_id, r.run_date, ti.queue, ${executor} AS executor, count(ti.queue)::int AS count
+FROM unnest($1::text[]) AS d(dag_id)
+CROSS JOIN LATERAL (
+  SELECT dr.dag_id, dr.run_id, dr.start_date, dr.${shape.runDate} AS run_date
+  FROM dag_run dr
+  WHERE dr.dag_id = d.dag_id AND dr.run_type = 'scheduled'
+    AND dr.${shape.runDate} IS NOT NULL AND dr.start_date IS NOT NULL
+  ORDER BY dr.${shape.runDate} DESC
+  LIMIT $2
+) r
+LEFT JOIN task_instance ti
+  ON ti.dag_id = r.dag_id AND ti.run_id = r.run_id AND ti.queue IS NOT NULL
+  AND ti.queued_dttm IS NOT NULL AND ti.queued_dttm < r.start_date + make_interval(secs => $3)
+GROUP BY r.dag_id, r.run_id, r.run_date, ti.queue, ${executor}
+ORDER BY r.dag_id, r.run_date DESC`;
+}
+
+export const SAVEPOINT_FORECAST = 'SAVEPOINT forecast';
+export const RELEASE_FORECAST = 'RELEASE SAVEPOINT forecast';
+export const ROLLBACK_TO_FORECAST = 'ROLLBACK TO SAVEPOINT forecast';

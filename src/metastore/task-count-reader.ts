@@ -2,13 +2,20 @@ import pg from 'pg';
 
 import type { MetastoreConfig } from '../core/config.js';
 import { ErrorCode, ScalerError, coerceError } from '../core/errors.js';
-import type { Logger, TaskCountReader } from '../core/ports.js';
+import type { DueWindow, Logger, TaskCountReader } from '../core/ports.js';
 import type { CountedState, Snapshot, TaskCountRow } from '../core/snapshot.js';
 import { COUNTED_STATES } from '../core/snapshot.js';
 import { pgClientSettings } from './client-config.js';
+import type { ForecastInput, RunWave } from '../core/prewarm.js';
+import { FIRST_WAVE_SECONDS } from '../core/prewarm.js';
+import { readAirflowShape, readDueDags, readFirstWaves } from './forecast-reads.js';
+import type { AirflowShape } from './queries.js';
 import {
   COUNT_BY_QUEUE_EXECUTOR_STATE,
   COUNT_BY_QUEUE_STATE,
+  RELEASE_FORECAST,
+  ROLLBACK_TO_FORECAST,
+  SAVEPOINT_FORECAST,
   SET_LOCAL_STATEMENT_TIMEOUT,
   UNDEFINED_COLUMN,
 } from './queries.js';
@@ -23,6 +30,10 @@ interface CountRecord {
 
 // After this many reads without an executor column, look again: Airflow may have been upgraded.
 const REPROBE_EXECUTOR_COLUMN_EVERY = 300;
+// While dag/dag_run cannot be read, look again this often: a GRANT needs no restart.
+const REPROBE_SHAPE_EVERY = 60;
+// The due-DAG query rides the tick; it may not hold the tick up for long.
+const FORECAST_STATEMENT_TIMEOUT_MS = 250;
 
 function describePgError(err: Error): string {
   const code = (err as { code?: unknown }).code;
@@ -51,6 +62,11 @@ function toRows(records: readonly CountRecord[]): TaskCountRow[] {
   return [...merged.values()];
 }
 
+interface TickRead {
+  readonly rows: TaskCountRow[];
+  readonly forecast: ForecastInput | undefined;
+}
+
 /** Reads task counts from one Airflow metastore through a tiny pg pool (1–2 connections). */
 export class PgTaskCountReader implements TaskCountReader {
   readonly metastore: string;
@@ -58,6 +74,9 @@ export class PgTaskCountReader implements TaskCountReader {
   private readonly statementTimeout: string;
   private hasExecutorColumn = true;
   private readsSinceProbe = 0;
+  /** undefined: not looked at yet; null: dag/dag_run not readable. */
+  private shape: AirflowShape | null | undefined;
+  private readsSinceShapeProbe = 0;
 
   /** `logger` is bound to the metastore's name by the caller. */
   constructor(config: MetastoreConfig, queryTimeoutMs: number, logger: Logger) {
@@ -83,7 +102,7 @@ export class PgTaskCountReader implements TaskCountReader {
     });
   }
 
-  async read(startedAtMs: number): Promise<Snapshot> {
+  async read(startedAtMs: number, dueWindow?: DueWindow): Promise<Snapshot> {
     if (!this.hasExecutorColumn && ++this.readsSinceProbe >= REPROBE_EXECUTOR_COLUMN_EVERY) {
       this.hasExecutorColumn = true;
     }
@@ -95,8 +114,14 @@ export class PgTaskCountReader implements TaskCountReader {
     }
     let broken: Error | undefined;
     try {
-      const rows = await this.countAll(client);
-      return { metastore: this.metastore, takenAtMs: startedAtMs, hasExecutorColumn: this.hasExecutorColumn, rows };
+      const { rows, forecast } = await this.countAll(client, dueWindow);
+      return {
+        metastore: this.metastore,
+        takenAtMs: startedAtMs,
+        hasExecutorColumn: this.hasExecutorColumn,
+        rows,
+        ...(forecast === undefined ? {} : { forecast }),
+      };
     } catch (err) {
       broken = coerceError(err);
       throw err instanceof ScalerError ? err : this.failure('the tick query failed', err);
@@ -106,13 +131,14 @@ export class PgTaskCountReader implements TaskCountReader {
     }
   }
 
-  private async countInTransaction(client: pg.PoolClient, sql: string): Promise<TaskCountRow[]> {
+  private async countInTransaction(client: pg.PoolClient, sql: string, dueWindow: DueWindow | undefined): Promise<TickRead> {
     await client.query('BEGIN READ ONLY');
     try {
       await client.query(SET_LOCAL_STATEMENT_TIMEOUT, [this.statementTimeout]);
       const result = await client.query<CountRecord>(sql, [[...COUNTED_STATES]]);
+      const forecast = dueWindow === undefined ? undefined : await this.dueDagsInSavepoint(client, dueWindow);
       await client.query('COMMIT');
-      return toRows(result.rows);
+      return { rows: toRows(result.rows), forecast };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
@@ -120,15 +146,71 @@ export class PgTaskCountReader implements TaskCountReader {
   }
 
   /** Uses the executor-aware query, and falls back for good (until the next probe) on Airflow < 2.10. */
-  private async countAll(client: pg.PoolClient): Promise<TaskCountRow[]> {
-    if (!this.hasExecutorColumn) return this.countInTransaction(client, COUNT_BY_QUEUE_STATE);
+  private async countAll(client: pg.PoolClient, dueWindow: DueWindow | undefined): Promise<TickRead> {
+    if (!this.hasExecutorColumn) return this.countInTransaction(client, COUNT_BY_QUEUE_STATE, dueWindow);
     try {
-      return await this.countInTransaction(client, COUNT_BY_QUEUE_EXECUTOR_STATE);
+      return await this.countInTransaction(client, COUNT_BY_QUEUE_EXECUTOR_STATE, dueWindow);
     } catch (err) {
       if ((err as { code?: unknown }).code !== UNDEFINED_COLUMN) throw err;
       this.hasExecutorColumn = false;
       this.readsSinceProbe = 0;
-      return this.countInTransaction(client, COUNT_BY_QUEUE_STATE);
+      return this.countInTransaction(client, COUNT_BY_QUEUE_STATE, dueWindow);
+    }
+  }
+
+  /**
+   * The due DAGs, in a savepoint of the tick's transaction under a short time bound: a failure
+   * (no grant on dag, a lock, a timeout) is rolled back to the savepoint and reported in the
+   * snapshot, and the counts read before it stand. Pre-warming can never cost the reactive answer.
+   */
+  private async dueDagsInSavepoint(client: pg.PoolClient, window: DueWindow): Promise<ForecastInput> {
+    await client.query(SAVEPOINT_FORECAST);
+    try {
+      await client.query(SET_LOCAL_STATEMENT_TIMEOUT, [`${FORECAST_STATEMENT_TIMEOUT_MS}ms`]);
+      if (this.shape === undefined || (this.shape === null && ++this.readsSinceShapeProbe >= REPROBE_SHAPE_EVERY)) {
+        this.shape = await readAirflowShape(client);
+        this.readsSinceShapeProbe = 0;
+      }
+      const shape = this.shape;
+      if (shape === null) {
+        await client.query(RELEASE_FORECAST);
+        return { available: false, reason: 'dag and dag_run cannot be read (grant SELECT on both to the scaler role)' };
+      }
+      const dueDags = await readDueDags(client, shape, window);
+      await client.query(RELEASE_FORECAST);
+      return { available: true, dueDags, history: new Map() };
+    } catch (err) {
+      await client.query(ROLLBACK_TO_FORECAST);
+      return { available: false, reason: `the due-DAG query failed: ${describePgError(coerceError(err))}` };
+    }
+  }
+
+  /**
+   * The first waves of each DAG's last `runs` scheduled runs (core/prewarm.ts), in a read-only
+   * transaction of its own: read when DAGs become due, never on the tick.
+   */
+  async readFirstWaves(dagIds: readonly string[], runs: number): Promise<Map<string, RunWave[]>> {
+    const shape = this.shape;
+    if (shape === null || shape === undefined) throw new ScalerError(ErrorCode.MetastoreQueryFailed, `metastore "${this.metastore}": dag_run cannot be read`);
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw this.failure('cannot connect to the metastore', err);
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN READ ONLY');
+      await client.query(SET_LOCAL_STATEMENT_TIMEOUT, [this.statementTimeout]);
+      const waves = await readFirstWaves(client, shape, dagIds, runs, FIRST_WAVE_SECONDS);
+      await client.query('COMMIT');
+      return waves;
+    } catch (err) {
+      broken = coerceError(err);
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw this.failure('the run history query failed', err);
+    } finally {
+      client.release(broken);
     }
   }
 

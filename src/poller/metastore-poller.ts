@@ -3,12 +3,24 @@ import { coerceError, isScalerError } from '../core/errors.js';
 import type { PollerStatus } from '../core/health.js';
 import type { Clock, Logger, Scheduler, TaskCountReader } from '../core/ports.js';
 import type { Snapshot } from '../core/snapshot.js';
+import { FirstWaveCache } from './first-wave-cache.js';
 
 /** What the poller reports about each read; main wires it to Prometheus. */
 export interface PollObserver {
   readSucceeded(metastore: string, durationMs: number, snapshot: Snapshot): void;
   readFailed(metastore: string, durationMs: number, code: string): void;
+  /** A pre-warming read failed: `step` is `due` (the tick's due-DAG query) or `history`. */
+  forecastFailed?(metastore: string, step: 'due' | 'history', code: string): void;
 }
+
+/** What the worker sets with `prewarm: schedule` need of this metastore: the widest lead, the most runs. */
+export interface ForecastDemand {
+  readonly leadMs: number;
+  readonly historyRuns: number;
+}
+
+/** At most this many due DAGs per tick (soonest first): a bound on the query and the cache. */
+export const MAX_DUE_DAGS = 1_000;
 
 export interface PollerOptions {
   readonly intervalMs: number;
@@ -21,6 +33,8 @@ export interface PollerOptions {
   /** Bound to the metastore's name by the caller; lines here do not repeat it. */
   readonly logger: Logger;
   readonly observer?: PollObserver;
+  /** Whether any worker set of this metastore pre-warms, and with what lead; null: none does. */
+  readonly forecastDemand?: () => ForecastDemand | null;
 }
 
 export const systemScheduler: Scheduler = {
@@ -46,10 +60,15 @@ export class MetastorePoller {
   private consecutiveFailures = 0;
   private lastErrorCode: string | undefined;
 
+  private readonly firstWaves: FirstWaveCache;
+  private forecastFailing = false;
+
   constructor(
     private readonly reader: TaskCountReader,
     private readonly options: PollerOptions,
-  ) {}
+  ) {
+    this.firstWaves = new FirstWaveCache(reader, options.logger, (code) => options.observer?.forecastFailed?.(reader.metastore, 'history', code));
+  }
 
   get metastore(): string {
     return this.reader.metastore;
@@ -72,6 +91,7 @@ export class MetastorePoller {
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     await this.inFlight;
+    await this.firstWaves.settled();
   }
 
   onSnapshot(listener: (snapshot: Snapshot) => void): () => void {
@@ -103,7 +123,9 @@ export class MetastorePoller {
     const startedAt = clock.now();
     let delay: number;
     try {
-      const snapshot = await this.reader.read(startedAt);
+      const demand = this.options.forecastDemand?.() ?? null;
+      const window = demand === null ? undefined : { fromMs: startedAt - demand.leadMs, toMs: startedAt + demand.leadMs, limit: MAX_DUE_DAGS };
+      const snapshot = this.withHistory(await this.reader.read(startedAt, window), demand);
       const took = clock.now() - startedAt;
       if (this.consecutiveFailures > 0) {
         logger.info({ failures: this.consecutiveFailures }, 'metastore reads recovered');
@@ -133,6 +155,24 @@ export class MetastorePoller {
       this.lastAttemptEndedAtMs = clock.now();
     }
     this.schedule(delay);
+  }
+
+  /** Adds the run histories known for the due DAGs, and asks for those not known yet. */
+  private withHistory(snapshot: Snapshot, demand: ForecastDemand | null): Snapshot {
+    const forecast = snapshot.forecast;
+    if (forecast === undefined || demand === null) return snapshot;
+    if (!forecast.available) {
+      if (!this.forecastFailing) {
+        this.options.logger.warn({ reason: forecast.reason }, 'pre-warming off: the due DAGs cannot be read (reactive answers unaffected)');
+        this.options.observer?.forecastFailed?.(this.metastore, 'due', 'DUE_DAGS_UNREADABLE');
+      }
+      this.forecastFailing = true;
+      return snapshot;
+    }
+    if (this.forecastFailing) this.options.logger.info({}, 'due DAGs readable again: pre-warming on');
+    this.forecastFailing = false;
+    this.firstWaves.update(forecast.dueDags, demand.historyRuns);
+    return { ...snapshot, forecast: { ...forecast, history: this.firstWaves.historyFor(forecast.dueDags) } };
   }
 
   private notify(snapshot: Snapshot): void {

@@ -10,6 +10,10 @@ export interface Instruments {
   readonly workerSetDesiredWorkers: Gauge<'metastore' | 'worker_set'>;
   readonly workerSetClamped: Gauge<'metastore' | 'worker_set' | 'bound'>;
   readonly workerSetsTracked: Gauge;
+  readonly workerSetForecastTasks: Gauge<'metastore' | 'worker_set'>;
+  readonly dueDags: Gauge<'metastore'>;
+  readonly forecastAvailable: Gauge<'metastore'>;
+  readonly forecastErrorsTotal: Counter<'metastore' | 'step' | 'code'>;
   readonly workerSetsOverLimitTotal: Counter;
   readonly snapshotAgeSeconds: Gauge<'metastore'>;
   readonly snapshotFresh: Gauge<'metastore'>;
@@ -62,6 +66,30 @@ export function createInstruments(): Instruments {
       name: PromMetric.workerSetClamped,
       help: '1 when minReplicaCount or maxReplicaCount changed the desired worker count, else 0.',
       labelNames: ['metastore', 'worker_set', 'bound'],
+      registers,
+    }),
+    workerSetForecastTasks: new Gauge({
+      name: PromMetric.workerSetForecastTasks,
+      help: 'Tasks of scheduled runs about to start that a worker set with prewarm=schedule counts ahead (its forecast).',
+      labelNames: ['metastore', 'worker_set'],
+      registers,
+    }),
+    dueDags: new Gauge({
+      name: PromMetric.dueDags,
+      help: 'Live DAGs whose next scheduled run is due within the widest prewarm lead (the tick read them).',
+      labelNames: ['metastore'],
+      registers,
+    }),
+    forecastAvailable: new Gauge({
+      name: PromMetric.forecastAvailable,
+      help: '1 when the due DAGs could be read at the last tick, 0 when pre-warming is off for a failure (reactive answers unaffected); absent when no worker set pre-warms.',
+      labelNames: ['metastore'],
+      registers,
+    }),
+    forecastErrorsTotal: new Counter({
+      name: PromMetric.forecastErrorsTotal,
+      help: 'Failed pre-warming reads, by step (due: the tick\'s due-DAG query; history: run history) and code.',
+      labelNames: ['metastore', 'step', 'code'],
       registers,
     }),
     workerSetsTracked: new Gauge({

@@ -32,6 +32,7 @@ export function recordWorkerSet(instruments: Instruments, set: TrackedWorkerSet,
     instruments.workerSetTasks.set({ ...labels, state: 'queued' }, decision.queued);
     instruments.workerSetTasks.set({ ...labels, state: 'running' }, decision.running);
     instruments.workerSetDesiredWorkers.set(labels, decision.desired);
+    if (set.spec.prewarm !== undefined && set.spec.prewarm.mode !== 'off') instruments.workerSetForecastTasks.set(labels, decision.forecast);
     instruments.workerSetClamped.set({ ...labels, bound: 'min' }, decision.clampedBy === 'min' ? 1 : 0);
     instruments.workerSetClamped.set({ ...labels, bound: 'max' }, decision.clampedBy === 'max' ? 1 : 0);
   } catch {
@@ -43,6 +44,7 @@ export function recordWorkerSet(instruments: Instruments, set: TrackedWorkerSet,
 export function forgetWorkerSet(instruments: Instruments, set: TrackedWorkerSet): void {
   const labels = workerSetLabels(set);
   instruments.workerSetDesiredWorkers.remove(labels);
+  instruments.workerSetForecastTasks.remove(labels);
   for (const state of ['queued', 'running']) instruments.workerSetTasks.remove({ ...labels, state });
   for (const bound of ['min', 'max']) instruments.workerSetClamped.remove({ ...labels, bound });
 }
@@ -59,6 +61,7 @@ export interface ObserverContext {
 export interface PollReports {
   readSucceeded(metastore: string, durationMs: number, snapshot: Snapshot): void;
   readFailed(metastore: string, durationMs: number, code: string): void;
+  forecastFailed(metastore: string, step: 'due' | 'history', code: string): void;
 }
 
 export interface RpcReports {
@@ -92,11 +95,22 @@ export function pollObserver(context: ObserverContext): PollReports {
   return {
     readSucceeded: (metastore: string, durationMs: number, snapshot: Snapshot): void => {
       instruments.pollDurationSeconds.observe({ metastore, outcome: 'success' }, durationMs / 1000);
+      if (snapshot.forecast === undefined) {
+        instruments.forecastAvailable.remove({ metastore });
+        instruments.dueDags.remove({ metastore });
+      } else {
+        instruments.forecastAvailable.set({ metastore }, snapshot.forecast.available ? 1 : 0);
+        if (snapshot.forecast.available) instruments.dueDags.set({ metastore }, snapshot.forecast.dueDags.length);
+        else instruments.dueDags.remove({ metastore });
+      }
       for (const set of registry.forMetastore(metastore)) recordWorkerSet(instruments, set, snapshot, clock.now(), context.staleAfterMs);
     },
     readFailed: (metastore: string, durationMs: number, code: string): void => {
       instruments.pollDurationSeconds.observe({ metastore, outcome: 'error' }, durationMs / 1000);
       instruments.pollErrorsTotal.inc({ metastore, code });
+    },
+    forecastFailed: (metastore: string, step: 'due' | 'history', code: string): void => {
+      instruments.forecastErrorsTotal.inc({ metastore, step, code });
     },
   };
 }

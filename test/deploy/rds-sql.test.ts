@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { parseConfig } from '../../src/core/config.js';
-import { TASK_INSTANCE_DDL_AIRFLOW_3 } from '../../src/demo/airflow-schema.js';
+import { DAG_TABLES_DDL_AIRFLOW_3, TASK_INSTANCE_DDL_AIRFLOW_3 } from '../../src/demo/airflow-schema.js';
 import { PgTaskCountReader } from '../../src/metastore/task-count-reader.js';
 import { DEPLOY_DIR } from './helpers.js';
 import { quietLogger } from '../support/quiet-logger.js';
@@ -128,21 +128,23 @@ describe('deploy/rds SQL against a real PostgreSQL', () => {
     });
   });
 
-  it('02 refuses to run before the migrations have created task_instance', () => {
+  it('02 refuses to run before the migrations have created task_instance, dag and dag_run', () => {
     const result = psql(asAirflow(), GRANT_SQL, { scaler_user: SCALER_USER });
     expect(result.status).not.toBe(0);
-    expect(result.output).toContain('task_instance does not exist yet');
+    expect(result.output).toContain('task_instance, dag or dag_run does not exist yet');
   });
 
   it('the Airflow user logs in with its password and creates Airflow tables in schema public (the migrations)', async () => {
     await withClient(asAirflow(), async (client) => {
       await client.query(TASK_INSTANCE_DDL_AIRFLOW_3);
-      await client.query('CREATE TABLE dag_run (id SERIAL PRIMARY KEY, dag_id VARCHAR(250) NOT NULL)');
-      await client.query("INSERT INTO dag_run (dag_id) VALUES ('example')");
+      await client.query(DAG_TABLES_DDL_AIRFLOW_3);
+      // Airflow's `connection` table holds credentials: the scaler must never read it.
+      await client.query('CREATE TABLE connection (id SERIAL PRIMARY KEY, conn_id VARCHAR(250) NOT NULL, password VARCHAR(5000))');
+      await client.query("INSERT INTO connection (conn_id, password) VALUES ('example', 'secret')");
     });
   });
 
-  it('02, run as the Airflow user like the in-cluster Job, grants the scaler SELECT on task_instance and can run again', () => {
+  it('02, run as the Airflow user like the in-cluster Job, grants the scaler SELECT on task_instance, dag and dag_run and can run again', () => {
     for (let run = 0; run < 2; run++) {
       const result = psql(asAirflow(), GRANT_SQL, { scaler_user: SCALER_USER });
       expect(result.output).not.toMatch(/ERROR|WARNING/);
@@ -171,7 +173,7 @@ describe('deploy/rds SQL against a real PostgreSQL', () => {
   });
 
   it('the scaler role can read nothing else and change nothing', async () => {
-    expect(await sqlState(asScaler(), 'SELECT * FROM dag_run')).toBe('42501'); // insufficient_privilege
+    expect(await sqlState(asScaler(), 'SELECT * FROM connection')).toBe('42501'); // insufficient_privilege
     expect(await sqlState(asScaler(), "UPDATE task_instance SET state = 'failed'")).not.toBeNull();
     expect(await sqlState(asScaler(), 'CREATE TABLE scaler_was_here (id int)')).not.toBeNull();
     // Privileges, not just the read-only default: a session that turns read-only off still cannot write.
@@ -180,12 +182,13 @@ describe('deploy/rds SQL against a real PostgreSQL', () => {
       const privileges = await client.query(
         `SELECT has_table_privilege($1, 'public.task_instance', 'SELECT') AS select_ti,
                 has_table_privilege($1, 'public.task_instance', 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER') AS write_ti,
-                has_table_privilege($1, 'public.dag_run', 'SELECT') AS select_other,
+                has_table_privilege($1, 'public.dag', 'SELECT') AND has_table_privilege($1, 'public.dag_run', 'SELECT') AS select_dag_tables,
+                has_table_privilege($1, 'public.connection', 'SELECT') AS select_other,
                 has_schema_privilege($1, 'public', 'CREATE') AS create_in_public,
                 has_database_privilege($1, $2, 'CREATE, TEMPORARY') AS create_in_db`,
         [SCALER_USER, DB],
       );
-      expect(privileges.rows[0]).toEqual({ select_ti: true, write_ti: false, select_other: false, create_in_public: false, create_in_db: false });
+      expect(privileges.rows[0]).toEqual({ select_ti: true, write_ti: false, select_dag_tables: true, select_other: false, create_in_public: false, create_in_db: false });
     });
     // The executor-column probe and the count query need nothing more.
     await withClient(asScaler(), async (client) => {

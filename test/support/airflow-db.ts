@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 
 import pg from 'pg';
 
-import { TASK_INSTANCE_DDL_AIRFLOW_2_10, TASK_INSTANCE_DDL_AIRFLOW_3 } from '../../src/demo/airflow-schema.js';
+import {
+  DAG_TABLES_DDL_AIRFLOW_2_10,
+  DAG_TABLES_DDL_AIRFLOW_3,
+  TASK_INSTANCE_DDL_AIRFLOW_2_10,
+  TASK_INSTANCE_DDL_AIRFLOW_3,
+} from '../../src/demo/airflow-schema.js';
 import type { TestServers } from './servers.js';
 import { withDatabase } from './servers.js';
 
@@ -13,6 +18,10 @@ export interface TaskRow {
   readonly queue?: string | null;
   readonly executor?: string | null;
   readonly hostname?: string | null;
+  /** Defaults: dag `dag`, a run of its own. */
+  readonly dagId?: string;
+  readonly runId?: string;
+  readonly queuedAt?: Date;
 }
 
 /** A throw-away database holding Airflow's task_instance, reachable directly and via PgBouncer. */
@@ -39,7 +48,12 @@ function ddlFor(schema: AirflowSchema): string {
 
 let runCounter = 0;
 
-export async function createAirflowDb(servers: TestServers, schema: AirflowSchema = '3'): Promise<AirflowTestDb> {
+export interface AirflowDbOptions {
+  /** Also create `dag` and `dag_run` (pre-warming) and grant the scaler role SELECT on them. */
+  readonly dagTables?: boolean;
+}
+
+export async function createAirflowDb(servers: TestServers, schema: AirflowSchema = '3', options: AirflowDbOptions = {}): Promise<AirflowTestDb> {
   const name = `aks_${schema.replace(/[^a-z0-9]/g, '_')}_${randomUUID().slice(0, 8)}`;
   const root = new pg.Client({ connectionString: servers.postgresAdminUrl });
   await root.connect();
@@ -55,6 +69,10 @@ export async function createAirflowDb(servers: TestServers, schema: AirflowSchem
   await admin.query(ddlFor(schema));
   await admin.query(`GRANT CONNECT ON DATABASE ${name} TO scaler_ro`);
   await admin.query('GRANT SELECT ON task_instance TO scaler_ro');
+  if (options.dagTables === true) {
+    await admin.query(schema === '3' ? DAG_TABLES_DDL_AIRFLOW_3 : DAG_TABLES_DDL_AIRFLOW_2_10);
+    await admin.query('GRANT SELECT ON dag, dag_run TO scaler_ro');
+  }
 
   const hasExecutor = schema !== 'pre-2.10';
   return {
@@ -65,8 +83,18 @@ export async function createAirflowDb(servers: TestServers, schema: AirflowSchem
     insert: async (rows) => {
       for (const row of rows) {
         runCounter += 1;
-        const columns = ['dag_id', 'task_id', 'run_id', 'state', 'queue', 'hostname', 'pool', 'pool_slots'];
-        const values: unknown[] = ['dag', `task_${runCounter}`, `run_${runCounter}`, row.state, row.queue === undefined ? 'default' : row.queue, row.hostname ?? null, 'default_pool', 1];
+        const columns = ['dag_id', 'task_id', 'run_id', 'state', 'queue', 'hostname', 'pool', 'pool_slots', 'queued_dttm'];
+        const values: unknown[] = [
+          row.dagId ?? 'dag',
+          `task_${runCounter}`,
+          row.runId ?? `run_${runCounter}`,
+          row.state,
+          row.queue === undefined ? 'default' : row.queue,
+          row.hostname ?? null,
+          'default_pool',
+          1,
+          row.queuedAt ?? null,
+        ];
         if (schema === '3') {
           columns.push('id');
           values.push(randomUUID());

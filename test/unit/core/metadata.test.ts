@@ -42,6 +42,7 @@ describe('parseScalerMetadata defaults', () => {
       maxReplicaCount: null,
       activationThreshold: 0,
       scaleIn: { policy: 'drain', podSelector: 'component=worker' },
+      prewarm: { mode: 'off', leadMs: 120_000, historyRuns: 5 },
     });
     expect(unknownKeys).toEqual([]);
   });
@@ -64,6 +65,9 @@ describe('parseScalerMetadata defaults', () => {
       celeryIsDefaultExecutor: 'false',
       scaleIn: 'rank',
       workerPodSelector: 'component = worker, release=airflow,!canary',
+      prewarm: 'schedule',
+      prewarmLeadSeconds: '90',
+      prewarmHistoryRuns: '3',
     });
     expect(spec).toEqual({
       metastore: 'analytics',
@@ -74,7 +78,18 @@ describe('parseScalerMetadata defaults', () => {
       maxReplicaCount: 10,
       activationThreshold: 3,
       scaleIn: { policy: 'rank', podSelector: 'component=worker,release=airflow,!canary' },
+      prewarm: { mode: 'schedule', leadMs: 90_000, historyRuns: 3 },
     });
+  });
+
+  it.each([
+    ['prewarm', 'always', 'must be one of off, schedule'],
+    ['prewarmLeadSeconds', '0', 'must be between 1 and 3600'],
+    ['prewarmLeadSeconds', '3601', 'must be between 1 and 3600'],
+    ['prewarmHistoryRuns', '51', 'must be between 1 and 50'],
+  ])('refuses %s=%s naming the key: %s', (key, value, message) => {
+    const err = parseError({ [key]: value });
+    expect(err.problems[0]).toContain(`${key}=${JSON.stringify(value)} ${message}`);
   });
 
   it('accepts maxReplicaCount equal to minReplicaCount', () => {

@@ -11,6 +11,7 @@ describe('decide', () => {
     expect(decide({ queued: 0, running: 0 }, spec())).toEqual({
       queued: 0,
       running: 0,
+      forecast: 0,
       needed: 0,
       desired: 0,
       clampedBy: null,

@@ -43,6 +43,7 @@ function scriptedReader(scheduler: ManualScheduler, script: (read: number) => 'o
       if (script(reader.reads) === 'fail') return Promise.reject(new ScalerError(ErrorCode.MetastoreQueryFailed, 'down'));
       return Promise.resolve({ metastore: 'default', takenAtMs: startedAtMs, hasExecutorColumn: true, rows: [] });
     },
+    readFirstWaves: () => Promise.resolve(new Map()),
     close: () => Promise.resolve(),
   };
   return reader;

@@ -1,0 +1,132 @@
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+
+import type { AirflowTestDb } from '../../support/airflow-db.js';
+import { createAirflowDb } from '../../support/airflow-db.js';
+import type { ScalerClient } from '../../support/grpc-client.js';
+import { connectScaler } from '../../support/grpc-client.js';
+import type { TestService } from '../../support/service.js';
+import { eventually, snapshotsAfterNow, startTestService } from '../../support/service.js';
+
+/*
+ * Schedule-aware pre-warming against the real metastore tables (Airflow 3 and 2.10 DDL) through
+ * PgBouncer in transaction pooling, read by the scaler's read-only role.
+ */
+const servers = inject('servers');
+const PREWARM = { queues: 'default', workerConcurrency: '16', prewarm: 'schedule', prewarmLeadSeconds: '120' };
+const REACTIVE = { queues: 'default', workerConcurrency: '16' };
+
+describe.each(['3', '2.10'] as const)('pre-warming on an Airflow %s metastore', (schema) => {
+  let db: AirflowTestDb;
+  let service: TestService;
+  let client: ScalerClient;
+  const live = schema === '3' ? 'is_stale' : 'is_active';
+  const liveValue = schema === '3' ? false : true;
+  const runDate = schema === '3' ? 'logical_date' : 'execution_date';
+
+  const value = async (metadata: Record<string, string>): Promise<number> => (await client.getMetrics(metadata, '')).metricValues[0]?.metricValue ?? Number.NaN;
+  const metrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${service.httpPort}/metrics`)).text();
+
+  async function addDag(dagId: string, dueInMs: number | null, flags: { paused?: boolean; live?: boolean; importErrors?: boolean } = {}): Promise<void> {
+    await db.admin.query(
+      `INSERT INTO dag (dag_id, is_paused, ${live}, has_import_errors, max_active_tasks, next_dagrun_create_after) VALUES ($1, $2, $3, $4, 16, $5)`,
+      [dagId, flags.paused ?? false, flags.live === false ? !liveValue : liveValue, flags.importErrors ?? false, dueInMs === null ? null : new Date(Date.now() + dueInMs)],
+    );
+  }
+
+  /** A past run of `dagId` that queued `firstWave` tasks at its start and `later` tasks 10 minutes in. */
+  async function addRun(dagId: string, hoursAgo: number, runType: string, firstWave: number, later = 0, queue = 'default'): Promise<void> {
+    const start = new Date(Date.now() - hoursAgo * 3_600_000);
+    const runId = `${runType}__${start.toISOString()}`;
+    const columns = ['dag_id', 'run_id', 'run_type', 'state', 'start_date', runDate, ...(schema === '3' ? ['run_after'] : [])];
+    const values = [dagId, runId, runType, 'success', start, start, ...(schema === '3' ? [start] : [])];
+    await db.admin.query(`INSERT INTO dag_run (${columns.join(', ')}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`, values);
+    const at = (ms: number): Date => new Date(start.getTime() + ms);
+    await db.insert([
+      ...Array.from({ length: firstWave }, () => ({ state: 'success', dagId, runId, queue, queuedAt: at(1_000) })),
+      ...Array.from({ length: later }, () => ({ state: 'success', dagId, runId, queue, queuedAt: at(600_000) })),
+    ]);
+  }
+
+  beforeAll(async () => {
+    db = await createAirflowDb(servers, schema, { dagTables: true });
+    service = await startTestService({ poll: { intervalMs: 200 }, metastores: { default: { url: db.bouncerUrl('scaler_ro') } } });
+    client = connectScaler(service.grpcPort);
+    await eventually(async () => (service.health().ready ? true : undefined));
+  });
+  afterAll(async () => {
+    client.close();
+    await service.close();
+    await db.drop();
+  });
+  afterEach(async () => {
+    await db.admin.query('DELETE FROM dag; DELETE FROM dag_run; DELETE FROM task_instance');
+    await db.admin.query('GRANT SELECT ON dag, dag_run TO scaler_ro');
+  });
+
+  it('raises GetMetrics to ceil(first wave / concurrency) before the run exists, from the scheduled runs only, and activates the set', async () => {
+    await addDag('etl', 60_000);
+    // The last five scheduled runs queued about 40 tasks at their start (one outlier); a manual
+    // run queued 500; later waves never count.
+    for (const [hoursAgo, wave] of [[1, 40], [2, 41], [3, 400], [4, 39], [5, 40]] as const) await addRun('etl', hoursAgo, 'scheduled', wave, 30);
+    await addRun('etl', 0.5, 'manual', 500);
+    await eventually(async () => ((await value(PREWARM)) === 3 ? true : undefined), 10_000, 50);
+    expect(await value(REACTIVE)).toBe(0);
+    expect((await client.isActive(PREWARM)).result).toBe(true);
+    expect((await client.isActive(REACTIVE)).result).toBe(false);
+    const text = await metrics();
+    expect(text).toMatch(/^airflow_keda_scaler_worker_set_forecast_tasks\{[^}]*\} 40$/m);
+    expect(text).toContain('airflow_keda_scaler_due_dags{metastore="default"} 1');
+    expect(text).toContain('airflow_keda_scaler_forecast_available{metastore="default"} 1');
+  });
+
+  it('stops forecasting once the run exists, counting its queued tasks instead: never twice', async () => {
+    await addDag('etl', 30_000);
+    for (let h = 1; h <= 3; h += 1) await addRun('etl', h, 'scheduled', 40);
+    await eventually(async () => ((await value(PREWARM)) === 3 ? true : undefined), 10_000, 50);
+    // The scheduler creates the run: next_dagrun_create_after moves an interval on, its tasks queue.
+    await db.admin.query("UPDATE dag SET next_dagrun_create_after = now() + interval '1 hour' WHERE dag_id = 'etl'");
+    await db.insert(Array.from({ length: 40 }, () => ({ state: 'queued', dagId: 'etl', runId: 'scheduled__now' })));
+    await snapshotsAfterNow(service, 2);
+    expect(await value(PREWARM)).toBe(3);
+    expect(await value(REACTIVE)).toBe(3);
+  });
+
+  it.each([
+    ['a paused DAG', { paused: true }],
+    ['a stale DAG', { live: false }],
+    ['a DAG with import errors', { importErrors: true }],
+  ])('forecasts nothing for %s', async (_label, flags) => {
+    await addDag('etl', 60_000, flags);
+    await addRun('etl', 1, 'scheduled', 40);
+    await snapshotsAfterNow(service, 3);
+    expect(await value(PREWARM)).toBe(0);
+  });
+
+  it('forecasts nothing for a DAG with only manual runs, one not yet within its lead, or one whose run never came', async () => {
+    await addDag('manual-only', 60_000);
+    await addRun('manual-only', 1, 'manual', 40);
+    await addDag('later', 300_000);
+    await addRun('later', 1, 'scheduled', 40);
+    await addDag('never-came', -121_000);
+    await addRun('never-came', 1, 'scheduled', 40);
+    await addDag('no-timetable', null);
+    await addRun('no-timetable', 1, 'scheduled', 40);
+    await snapshotsAfterNow(service, 3);
+    expect(await value(PREWARM)).toBe(0);
+  });
+
+  it('leaves the reactive answers intact when the forecast cannot be read, and resumes when it can', async () => {
+    await addDag('etl', 60_000);
+    await addRun('etl', 1, 'scheduled', 40);
+    await db.insert(Array.from({ length: 20 }, () => ({ state: 'queued' })));
+    await eventually(async () => ((await value(PREWARM)) === 4 ? true : undefined), 10_000, 50);
+    await db.admin.query('REVOKE SELECT ON dag FROM scaler_ro');
+    // The due-DAG query fails inside its savepoint: the counts stand, the forecast goes.
+    await eventually(async () => ((await value(PREWARM)) === 2 ? true : undefined), 10_000, 50);
+    expect(service.health().ready).toBe(true);
+    expect(await metrics()).toContain('airflow_keda_scaler_forecast_available{metastore="default"} 0');
+    expect(await metrics()).toMatch(/airflow_keda_scaler_forecast_errors_total\{metastore="default",step="due",code="DUE_DAGS_UNREADABLE"\} 1/);
+    await db.admin.query('GRANT SELECT ON dag TO scaler_ro');
+    await eventually(async () => ((await value(PREWARM)) === 4 ? true : undefined), 10_000, 50);
+  });
+});
