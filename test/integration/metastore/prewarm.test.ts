@@ -61,6 +61,8 @@ describe.each(['3', '2.10'] as const)('pre-warming on an Airflow %s metastore', 
   afterEach(async () => {
     await db.admin.query('DELETE FROM dag; DELETE FROM dag_run; DELETE FROM task_instance');
     await db.admin.query('GRANT SELECT ON dag, dag_run TO scaler_ro');
+    // The next test starts from a snapshot of the empty tables.
+    await snapshotsAfterNow(service);
   });
 
   it('raises GetMetrics to ceil(first wave / concurrency) before the run exists, from the scheduled runs only, and activates the set', async () => {
@@ -77,6 +79,23 @@ describe.each(['3', '2.10'] as const)('pre-warming on an Airflow %s metastore', 
     expect(text).toMatch(/^airflow_keda_scaler_worker_set_forecast_tasks\{[^}]*\} 40$/m);
     expect(text).toContain('airflow_keda_scaler_due_dags{metastore="default"} 1');
     expect(text).toContain('airflow_keda_scaler_forecast_available{metastore="default"} 1');
+  });
+
+  it('pushes true on StreamIsActive when a forecast first makes an idle set active', async () => {
+    const stream = client.streamIsActive(PREWARM);
+    const seen: boolean[] = [];
+    stream.on('data', (message: { result: boolean }) => seen.push(message.result));
+    stream.on('error', () => undefined);
+    try {
+      await snapshotsAfterNow(service, 2);
+      expect(seen).toEqual([]);
+      await addRun('etl', 1, 'scheduled', 20);
+      await addDag('etl', 90_000);
+      await eventually(async () => (seen.length === 1 ? true : undefined), 10_000, 20);
+      expect(seen).toEqual([true]);
+    } finally {
+      stream.cancel();
+    }
   });
 
   it('stops forecasting once the run exists, counting its queued tasks instead: never twice', async () => {
