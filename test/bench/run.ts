@@ -4,7 +4,7 @@
  * in transaction mode. Prints a markdown table; `--out FILE` writes the same figures as JSON.
  *
  *   --scale quick|full|<rows>   metastore size and run lengths (quick ≈ a minute or two once built)
- *   --only a,b                  sections: tick, load, rpc, activation, footprint, simulator
+ *   --only a,b                  sections: tick, prewarm, load, rpc, activation, footprint, simulator
  *   --out FILE                  JSON: { "name": { value, unit, baseline, ratio, ... } }
  */
 import { execFileSync } from 'node:child_process';
@@ -19,6 +19,7 @@ import { startBenchEnvironment } from './environment.js';
 import type { Figures } from './figures.js';
 import { markdownTable } from './figures.js';
 import { benchFootprint } from './footprint.js';
+import { benchPrewarm } from './prewarm.js';
 import { benchRpcPath } from './rpc-path.js';
 import { runSimulatorBenchmark } from './simulator.js';
 import { benchTickQuery } from './tick-query.js';
@@ -38,7 +39,7 @@ const PLANS: Record<'quick' | 'full', Plan> = {
   full: { rows: 10_000_000, tickIterations: 2_000, loadSpeedup: 5, loadVirtualMinutes: 2, rpcSeconds: 10, activationTrials: 100, soakSeconds: 300 },
 };
 
-const SECTIONS = ['tick', 'load', 'rpc', 'activation', 'footprint', 'simulator'] as const;
+const SECTIONS = ['tick', 'prewarm', 'load', 'rpc', 'activation', 'footprint', 'simulator'] as const;
 
 function plan(scale: string): Plan {
   if (scale === 'quick' || scale === 'full') return PLANS[scale];
@@ -52,6 +53,10 @@ async function databaseSections(env: BenchEnvironment, only: readonly string[], 
   if (only.includes('tick')) {
     log('1/5 tick query at metastore size');
     Object.assign(figures, await benchTickQuery(env, chosen.tickIterations));
+  }
+  if (only.includes('prewarm')) {
+    log('1b pre-warming reads: the due-DAG query on the tick, the run history');
+    Object.assign(figures, await benchPrewarm(env, chosen.tickIterations, log));
   }
   if (only.includes('load')) {
     log('2/5 database load at equal freshness (1, 10, 50 worker sets)');
