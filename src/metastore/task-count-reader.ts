@@ -106,6 +106,18 @@ export class PgTaskCountReader implements TaskCountReader {
     if (!this.hasExecutorColumn && ++this.readsSinceProbe >= REPROBE_EXECUTOR_COLUMN_EVERY) {
       this.hasExecutorColumn = true;
     }
+    const { rows, forecast } = await this.withClient('the tick query failed', (client) => this.countAll(client, dueWindow));
+    return {
+      metastore: this.metastore,
+      takenAtMs: startedAtMs,
+      hasExecutorColumn: this.hasExecutorColumn,
+      rows,
+      ...(forecast === undefined ? {} : { forecast }),
+    };
+  }
+
+  /** Runs `work` on a pooled connection; a connection that failed is discarded, never handed back dirty. */
+  private async withClient<T>(what: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -114,19 +126,11 @@ export class PgTaskCountReader implements TaskCountReader {
     }
     let broken: Error | undefined;
     try {
-      const { rows, forecast } = await this.countAll(client, dueWindow);
-      return {
-        metastore: this.metastore,
-        takenAtMs: startedAtMs,
-        hasExecutorColumn: this.hasExecutorColumn,
-        rows,
-        ...(forecast === undefined ? {} : { forecast }),
-      };
+      return await work(client);
     } catch (err) {
       broken = coerceError(err);
-      throw err instanceof ScalerError ? err : this.failure('the tick query failed', err);
+      throw err instanceof ScalerError ? err : this.failure(what, err);
     } finally {
-      // A connection that failed mid-transaction is discarded rather than handed back dirty.
       client.release(broken);
     }
   }
@@ -192,26 +196,18 @@ export class PgTaskCountReader implements TaskCountReader {
   async readFirstWaves(dagIds: readonly string[], runs: number): Promise<Map<string, RunWave[]>> {
     const shape = this.shape;
     if (shape === null || shape === undefined) throw new ScalerError(ErrorCode.MetastoreQueryFailed, `metastore "${this.metastore}": dag_run cannot be read`);
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw this.failure('cannot connect to the metastore', err);
-    }
-    let broken: Error | undefined;
-    try {
+    return this.withClient('the run history query failed', async (client) => {
       await client.query('BEGIN READ ONLY');
-      await client.query(SET_LOCAL_STATEMENT_TIMEOUT, [this.statementTimeout]);
-      const waves = await readFirstWaves(client, shape, dagIds, runs, FIRST_WAVE_SECONDS);
-      await client.query('COMMIT');
-      return waves;
-    } catch (err) {
-      broken = coerceError(err);
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw this.failure('the run history query failed', err);
-    } finally {
-      client.release(broken);
-    }
+      try {
+        await client.query(SET_LOCAL_STATEMENT_TIMEOUT, [this.statementTimeout]);
+        const waves = await readFirstWaves(client, shape, dagIds, runs, FIRST_WAVE_SECONDS);
+        await client.query('COMMIT');
+        return waves;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
   }
 
   private failure(what: string, err: unknown): ScalerError {
