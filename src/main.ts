@@ -29,6 +29,7 @@ import type { Instruments } from './telemetry/metrics.js';
 import { createInstruments } from './telemetry/metrics.js';
 import type { ObserverContext } from './telemetry/observers.js';
 import { forgetWorkerSet, pollObserver, refreshGauges, rpcObserver, scaleInObserver } from './telemetry/observers.js';
+import { registerWorkerSetMetrics } from './telemetry/worker-set-metrics.js';
 
 export interface ServiceOptions {
   readonly logger: Logger;
@@ -194,6 +195,7 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
       staleAfterMs: config.poll.staleAfterMs,
       latestSnapshot: (metastore) => pollersByName.get(metastore)?.latest,
     };
+    registerWorkerSetMetrics(instruments.registry, context);
     const pollers = readers.map(
       (reader) =>
         new MetastorePoller(reader, {
@@ -231,8 +233,13 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
       logger: logger.child({ component: 'grpc' }),
       streams,
       isShuttingDown: () => shuttingDown,
-      reportedWorkers: (scaledObject, metricName, spec, desired) =>
-        registry.get(metricName) === undefined ? desired : scaleIn.reportFor(scaledObject.namespace, metricName, spec, desired),
+      reportedWorkers: (scaledObject, metricName, spec, desired) => {
+        const set = registry.get(metricName);
+        if (set === undefined) return desired;
+        // What GetMetrics answers next; worker_set_reported_workers shows it beside the formula.
+        set.reportedWorkers = scaleIn.reportFor(scaledObject.namespace, metricName, spec, desired);
+        return set.reportedWorkers;
+      },
       observer: rpc,
     });
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../telemetry/build-info.js';
 
 /** Exit codes every command shares; the README documents them. */
 export const ExitCode = {
@@ -15,6 +15,5 @@ export function fail(message: string, code: number): never {
 }
 
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  return packageVersion();
 }

@@ -2,8 +2,14 @@
 export const PROM_PREFIX = 'airflow_keda_scaler_';
 
 export const PromMetric = {
+  buildInfo: `${PROM_PREFIX}build_info`,
+  workerSetInfo: `${PROM_PREFIX}worker_set_info`,
   workerSetTasks: `${PROM_PREFIX}worker_set_tasks`,
-  workerSetDesiredWorkers: `${PROM_PREFIX}worker_set_desired_workers`,
+  /** What the formula asks for, clamp(ceil((queued + running) / workerConcurrency), min, max). */
+  workerSetFormulaWorkers: `${PROM_PREFIX}worker_set_formula_workers`,
+  /** What the last GetMetrics answer told KEDA (the formula, or more while scale-in drains). */
+  workerSetReportedWorkers: `${PROM_PREFIX}worker_set_reported_workers`,
+  workerSetLastRequestTimestamp: `${PROM_PREFIX}worker_set_last_request_timestamp_seconds`,
   workerSetClamped: `${PROM_PREFIX}worker_set_clamped`,
   workerSetsTracked: `${PROM_PREFIX}worker_sets_tracked`,
   workerSetForecastTasks: `${PROM_PREFIX}worker_set_forecast_tasks`,
@@ -11,7 +17,10 @@ export const PromMetric = {
   forecastAvailable: `${PROM_PREFIX}forecast_available`,
   forecastErrorsTotal: `${PROM_PREFIX}forecast_errors_total`,
   workerSetsOverLimitTotal: `${PROM_PREFIX}worker_sets_over_limit_total`,
+  queueTasks: `${PROM_PREFIX}queue_tasks`,
+  queueOldestQueuedTaskAge: `${PROM_PREFIX}queue_oldest_queued_task_age_seconds`,
   snapshotAgeSeconds: `${PROM_PREFIX}snapshot_age_seconds`,
+  lastSuccessfulReadTimestamp: `${PROM_PREFIX}last_successful_read_timestamp_seconds`,
   snapshotFresh: `${PROM_PREFIX}snapshot_fresh`,
   pollDurationSeconds: `${PROM_PREFIX}poll_duration_seconds`,
   pollErrorsTotal: `${PROM_PREFIX}poll_errors_total`,

@@ -20,6 +20,12 @@ export interface TaskCountRow {
    */
   readonly hostname?: string | null;
   readonly count: number;
+  /**
+   * For `queued` rows, how long the row's oldest task had been queued when the snapshot was
+   * taken, in seconds by the database's clock (null when no `queued_dttm` was recorded); absent
+   * or null for `running` rows.
+   */
+  readonly oldestQueuedAgeSeconds?: number | null;
 }
 
 /** Everything one tick read from one metastore; RPCs answer from this and nothing else. */
@@ -105,6 +111,37 @@ export function runningByWorker(snapshot: Snapshot, spec: WorkerSetSpec): Map<st
     byPod.set(pod, (byPod.get(pod) ?? 0) + row.count);
   }
   return byPod;
+}
+
+/** One Celery queue's tasks in a snapshot, whatever their executor. */
+export interface QueueCounts {
+  readonly queue: string;
+  readonly queued: number;
+  readonly running: number;
+  /** Seconds the oldest queued task had waited when the snapshot was taken; null when none waits. */
+  readonly oldestQueuedAgeSeconds: number | null;
+}
+
+/**
+ * Queued and running task instances of each named queue, every executor included (a worker
+ * set's executor filter applies to its own counts, not to the queue's). Queues without rows are
+ * reported with zeros, so a dashboard sees an empty queue rather than no data.
+ */
+export function countByQueue(snapshot: Snapshot, queues: Iterable<string>): QueueCounts[] {
+  const byQueue = new Map<string, { queue: string; queued: number; running: number; oldestQueuedAgeSeconds: number | null }>();
+  for (const queue of queues) byQueue.set(queue, { queue, queued: 0, running: 0, oldestQueuedAgeSeconds: null });
+  for (const row of snapshot.rows) {
+    const counts = row.queue === null ? undefined : byQueue.get(row.queue);
+    if (counts === undefined) continue;
+    if (row.state === 'running') {
+      counts.running += row.count;
+      continue;
+    }
+    counts.queued += row.count;
+    const age = row.oldestQueuedAgeSeconds ?? null;
+    if (age !== null && (counts.oldestQueuedAgeSeconds === null || age > counts.oldestQueuedAgeSeconds)) counts.oldestQueuedAgeSeconds = age;
+  }
+  return [...byQueue.values()];
 }
 
 export type Freshness =

@@ -14,6 +14,8 @@ export interface TrackedWorkerSet {
   /** The ScaledObject that asked last. */
   scaledObject: ScaledObjectName;
   lastSeenMs: number;
+  /** The value of the set's last GetMetrics answer (null before the first): what KEDA was told. */
+  reportedWorkers: number | null;
 }
 
 export type Registration =
@@ -54,7 +56,7 @@ export class WorkerSetRegistry {
       return { kind: 'known', set: known };
     }
     if (this.sets.size >= this.maxSets) return { kind: 'over-limit' };
-    const set: TrackedWorkerSet = { metricName, spec, scaledObject: { namespace: scaledObject.namespace, name: scaledObject.name }, lastSeenMs: nowMs };
+    const set: TrackedWorkerSet = { metricName, spec, scaledObject: { namespace: scaledObject.namespace, name: scaledObject.name }, lastSeenMs: nowMs, reportedWorkers: null };
     this.sets.set(metricName, set);
     return { kind: 'new', set };
   }

@@ -26,6 +26,8 @@ interface CountRecord {
   state: string;
   hostname: string | null;
   count: string;
+  /** numeric, as text; null for running rows and for queued rows without queued_dttm. */
+  oldest_queued_age: string | null;
 }
 
 // After this many reads without an executor column, look again: Airflow may have been upgraded.
@@ -47,7 +49,17 @@ function toRow(record: CountRecord): TaskCountRow {
   const state = record.state as CountedState;
   // A queued row's hostname is a previous try's: no worker holds it now.
   const hostname = state === 'running' && record.hostname !== '' ? record.hostname : null;
-  return { queue: record.queue, executor: record.executor, state, hostname, count: Number(record.count) };
+  const row = { queue: record.queue, executor: record.executor, state, hostname, count: Number(record.count) };
+  if (state === 'running') return row;
+  // A clock step on the database can make now() - queued_dttm negative; a wait is never negative.
+  const age = record.oldest_queued_age === null ? null : Math.max(0, Number(record.oldest_queued_age));
+  return { ...row, oldestQueuedAgeSeconds: age };
+}
+
+function olderOf(a: number | null | undefined, b: number | null | undefined): number | null {
+  if (a === null || a === undefined) return b ?? null;
+  if (b === null || b === undefined) return a;
+  return Math.max(a, b);
 }
 
 /** Rows that differed only by a hostname we dropped are one row again. */
@@ -57,7 +69,13 @@ function toRows(records: readonly CountRecord[]): TaskCountRow[] {
     const row = toRow(record);
     const key = JSON.stringify([row.queue, row.executor, row.state, row.hostname]);
     const seen = merged.get(key);
-    merged.set(key, seen === undefined ? row : { ...seen, count: seen.count + row.count });
+    if (seen === undefined) {
+      merged.set(key, row);
+    } else if (row.state === 'queued') {
+      merged.set(key, { ...seen, count: seen.count + row.count, oldestQueuedAgeSeconds: olderOf(seen.oldestQueuedAgeSeconds, row.oldestQueuedAgeSeconds) });
+    } else {
+      merged.set(key, { ...seen, count: seen.count + row.count });
+    }
   }
   return [...merged.values()];
 }

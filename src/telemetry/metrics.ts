@@ -1,13 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 import { PromMetric } from '../core/metric-names.js';
+import { buildInfoLabels } from './build-info.js';
 import { RpcMetrics } from './rpc-metrics.js';
 
 /** Every instrument the service records, on a registry of our own (never prom-client's global). */
 export interface Instruments {
   readonly registry: Registry;
   readonly workerSetTasks: Gauge<'metastore' | 'worker_set' | 'state'>;
-  readonly workerSetDesiredWorkers: Gauge<'metastore' | 'worker_set'>;
+  readonly workerSetFormulaWorkers: Gauge<'metastore' | 'worker_set'>;
   readonly workerSetClamped: Gauge<'metastore' | 'worker_set' | 'bound'>;
   readonly workerSetsTracked: Gauge;
   readonly workerSetForecastTasks: Gauge<'metastore' | 'worker_set'>;
@@ -16,6 +17,7 @@ export interface Instruments {
   readonly forecastErrorsTotal: Counter<'metastore' | 'step' | 'code'>;
   readonly workerSetsOverLimitTotal: Counter;
   readonly snapshotAgeSeconds: Gauge<'metastore'>;
+  readonly lastSuccessfulReadTimestamp: Gauge<'metastore'>;
   readonly snapshotFresh: Gauge<'metastore'>;
   readonly pollDurationSeconds: Histogram<'metastore' | 'outcome'>;
   readonly pollErrorsTotal: Counter<'metastore' | 'code'>;
@@ -23,8 +25,8 @@ export interface Instruments {
   readonly rpc: RpcMetrics;
   readonly openStreams: Gauge;
   readonly pushEventsTotal: Counter<'metastore'>;
-  readonly scaleInWorkers: Gauge<'namespace' | 'worker_set' | 'state'>;
-  readonly scaleInReportedWorkers: Gauge<'namespace' | 'worker_set'>;
+  readonly scaleInWorkers: Gauge<'scaled_object_namespace' | 'worker_set' | 'state'>;
+  readonly scaleInReportedWorkers: Gauge<'scaled_object_namespace' | 'worker_set'>;
   readonly scaleInDrainsTotal: Counter;
   readonly scaleInRestoresTotal: Counter;
   readonly scaleInPatchesTotal: Counter<'outcome'>;
@@ -48,6 +50,12 @@ export function createInstruments(): Instruments {
   const registers = [registry];
   const rpc = new RpcMetrics();
   rpc.register(registry, { requests: PromMetric.grpcRequestsTotal, duration: PromMetric.grpcRequestDurationSeconds });
+  new Gauge({
+    name: PromMetric.buildInfo,
+    help: 'Always 1: the scaler version and Node.js version running, as labels.',
+    labelNames: ['version', 'nodejs_version'],
+    registers,
+  }).set(buildInfoLabels(), 1);
   return {
     registry,
     workerSetTasks: new Gauge({
@@ -56,9 +64,9 @@ export function createInstruments(): Instruments {
       labelNames: ['metastore', 'worker_set', 'state'],
       registers,
     }),
-    workerSetDesiredWorkers: new Gauge({
-      name: PromMetric.workerSetDesiredWorkers,
-      help: 'Desired Celery workers reported to KEDA for a worker set.',
+    workerSetFormulaWorkers: new Gauge({
+      name: PromMetric.workerSetFormulaWorkers,
+      help: 'Celery workers the formula asks for, clamp(ceil((queued + running) / workerConcurrency), min, max), from the latest snapshot; worker_set_reported_workers is what KEDA was told.',
       labelNames: ['metastore', 'worker_set'],
       registers,
     }),
@@ -104,7 +112,13 @@ export function createInstruments(): Instruments {
     }),
     snapshotAgeSeconds: new Gauge({
       name: PromMetric.snapshotAgeSeconds,
-      help: 'Age of the latest successful metastore snapshot in seconds (+Inf before the first).',
+      help: 'Age of the latest successful metastore snapshot in seconds; no sample before the first successful read.',
+      labelNames: ['metastore'],
+      registers,
+    }),
+    lastSuccessfulReadTimestamp: new Gauge({
+      name: PromMetric.lastSuccessfulReadTimestamp,
+      help: 'Unix time (seconds) at which the latest successful metastore read started; no sample before the first.',
       labelNames: ['metastore'],
       registers,
     }),
@@ -142,13 +156,13 @@ export function createInstruments(): Instruments {
     scaleInWorkers: new Gauge({
       name: PromMetric.scaleInWorkers,
       help: 'Worker pods of a worker set by state: busy (running tasks), idle, draining (told to stop consuming).',
-      labelNames: ['namespace', 'worker_set', 'state'],
+      labelNames: ['scaled_object_namespace', 'worker_set', 'state'],
       registers,
     }),
     scaleInReportedWorkers: new Gauge({
       name: PromMetric.scaleInReportedWorkers,
       help: 'Workers the scale-in plan lets KEDA report: the formula plus surplus workers still busy or draining.',
-      labelNames: ['namespace', 'worker_set'],
+      labelNames: ['scaled_object_namespace', 'worker_set'],
       registers,
     }),
     scaleInDrainsTotal: new Counter({

@@ -31,19 +31,19 @@ export function recordWorkerSet(instruments: Instruments, set: TrackedWorkerSet,
     const decision = evaluateWorkerSet(set.spec, snapshot, nowMs, staleAfterMs);
     instruments.workerSetTasks.set({ ...labels, state: 'queued' }, decision.queued);
     instruments.workerSetTasks.set({ ...labels, state: 'running' }, decision.running);
-    instruments.workerSetDesiredWorkers.set(labels, decision.desired);
+    instruments.workerSetFormulaWorkers.set(labels, decision.desired);
     if (set.spec.prewarm !== undefined && set.spec.prewarm.mode !== 'off') instruments.workerSetForecastTasks.set(labels, decision.forecast);
     instruments.workerSetClamped.set({ ...labels, bound: 'min' }, decision.clampedBy === 'min' ? 1 : 0);
     instruments.workerSetClamped.set({ ...labels, bound: 'max' }, decision.clampedBy === 'max' ? 1 : 0);
   } catch {
     // The RPCs report the error; a gauge holding the last good value is worse than none.
-    instruments.workerSetDesiredWorkers.remove(labels);
+    instruments.workerSetFormulaWorkers.remove(labels);
   }
 }
 
 export function forgetWorkerSet(instruments: Instruments, set: TrackedWorkerSet): void {
   const labels = workerSetLabels(set);
-  instruments.workerSetDesiredWorkers.remove(labels);
+  instruments.workerSetFormulaWorkers.remove(labels);
   instruments.workerSetForecastTasks.remove(labels);
   for (const state of ['queued', 'running']) instruments.workerSetTasks.remove({ ...labels, state });
   for (const bound of ['min', 'max']) instruments.workerSetClamped.remove({ ...labels, bound });
@@ -95,6 +95,7 @@ export function pollObserver(context: ObserverContext): PollReports {
   return {
     readSucceeded: (metastore: string, durationMs: number, snapshot: Snapshot): void => {
       instruments.pollDurationSeconds.observe({ metastore, outcome: 'success' }, durationMs / 1000);
+      instruments.lastSuccessfulReadTimestamp.set({ metastore }, snapshot.takenAtMs / 1000);
       if (snapshot.forecast === undefined) {
         instruments.forecastAvailable.remove({ metastore });
         instruments.dueDags.remove({ metastore });
@@ -169,15 +170,25 @@ export function rpcObserver(context: ObserverContext): RpcReports {
 export function refreshGauges(context: ObserverContext, report: HealthReport): void {
   const { instruments, registry } = context;
   for (const metastore of report.metastores) {
-    instruments.snapshotAgeSeconds.set({ metastore: metastore.name }, metastore.snapshotAgeMs === null ? Infinity : metastore.snapshotAgeMs / 1000);
+    // No sample until there is an age to tell: +Inf would poison every avg() and max() over it.
+    if (metastore.snapshotAgeMs === null) instruments.snapshotAgeSeconds.remove({ metastore: metastore.name });
+    else instruments.snapshotAgeSeconds.set({ metastore: metastore.name }, metastore.snapshotAgeMs / 1000);
     instruments.snapshotFresh.set({ metastore: metastore.name }, metastore.fresh ? 1 : 0);
   }
   instruments.workerSetsTracked.set(registry.size);
 }
 
-/** Scale-in's reports, by worker set (the ScaledObject's namespace is a label of its own). */
+/**
+ * Scale-in's reports, by worker set. The ScaledObject's namespace is `scaled_object_namespace`,
+ * not `namespace`: a ServiceMonitor sets `namespace` to the scaler's own and, with honorLabels
+ * false (the default), renames a scraped `namespace` to `exported_namespace` (Prometheus
+ * `honor_labels`, prometheus-operator's ServiceMonitor `honorLabels`).
+ */
 export function scaleInObserver(instruments: Instruments): ScaleInReports {
-  const labelsOf = (target: ScaleInTargetName): { namespace: string; worker_set: string } => ({ namespace: target.namespace, worker_set: target.metricName });
+  const labelsOf = (target: ScaleInTargetName): { scaled_object_namespace: string; worker_set: string } => ({
+    scaled_object_namespace: target.namespace,
+    worker_set: target.metricName,
+  });
   return {
     planned: (target, counts, reported): void => {
       const labels = labelsOf(target);

@@ -22,6 +22,8 @@ export interface TaskRow {
   readonly dagId?: string;
   readonly runId?: string;
   readonly queuedAt?: Date;
+  /** Sets queued_dttm this many seconds before the database's now(); left NULL when absent. */
+  readonly queuedSecondsAgo?: number;
 }
 
 /** A throw-away database holding Airflow's task_instance, reachable directly and via PgBouncer. */
@@ -103,8 +105,14 @@ export async function createAirflowDb(servers: TestServers, schema: AirflowSchem
           columns.push('executor');
           values.push(row.executor ?? null);
         }
-        const placeholders = values.map((_, i) => `$${i + 1}`).join(', ');
-        await admin.query(`INSERT INTO task_instance (${columns.join(', ')}) VALUES (${placeholders})`, values);
+        const placeholders = values.map((_, i) => `$${i + 1}`);
+        if (row.queuedSecondsAgo !== undefined) {
+          // By the database's clock, as the scheduler's now() would stamp it.
+          const at = columns.indexOf('queued_dttm');
+          values[at] = row.queuedSecondsAgo;
+          placeholders[at] = `now() - make_interval(secs => $${at + 1})`;
+        }
+        await admin.query(`INSERT INTO task_instance (${columns.join(', ')}) VALUES (${placeholders.join(', ')})`, values);
       }
     },
     transition: async (from, to, queue) => {

@@ -241,24 +241,38 @@ describe('ExternalScaler over gRPC, metastore through PgBouncer', () => {
     await db.insert([{ state: 'queued' }, { state: 'running' }, { state: 'running' }]);
     await client.getMetrics({ queues: 'default', workerConcurrency: '2', maxReplicaCount: '1' }, '');
     await nextSnapshot();
+    // Answered from the snapshot that holds the rows: worker_set_reported_workers is this answer.
+    await client.getMetrics({ queues: 'default', workerConcurrency: '2', maxReplicaCount: '1' }, '');
     const response = await fetch(`http://127.0.0.1:${service.httpPort}/metrics`);
     expect(response.status).toBe(200);
     const body = await response.text();
     const set = metricNameFor(parseScalerMetadata({ queues: 'default' }, new Set(['default'])).spec);
     expect(body).toContain(`airflow_keda_scaler_worker_set_tasks{metastore="default",worker_set="${set}",state="queued"} 1`);
     expect(body).toContain(`airflow_keda_scaler_worker_set_tasks{metastore="default",worker_set="${set}",state="running"} 2`);
-    expect(body).toContain(`airflow_keda_scaler_worker_set_desired_workers{metastore="default",worker_set="${set}"} 1`);
+    expect(body).toContain(`airflow_keda_scaler_worker_set_formula_workers{metastore="default",worker_set="${set}"} 1`);
     expect(body).toContain(`airflow_keda_scaler_worker_set_clamped{metastore="default",worker_set="${set}",bound="max"} 1`);
     expect(body).toMatch(/airflow_keda_scaler_snapshot_fresh\{metastore="default"\} 1/);
     expect(body).toMatch(/airflow_keda_scaler_poll_duration_seconds_count\{metastore="default",outcome="success"\} [1-9]/);
     expect(body).toMatch(/airflow_keda_scaler_grpc_requests_total\{method="GetMetrics",code="OK"\} [1-9]/);
     expect(body).toMatch(/airflow_keda_scaler_grpc_requests_total\{method="GetMetrics",code="INVALID_ARGUMENT"\} [1-9]/);
     expect(body).toMatch(/process_resident_memory_bytes \d/);
+    // What KEDA was told, beside the formula; the ScaledObject and settings; per-queue counts.
+    expect(body).toContain(`airflow_keda_scaler_worker_set_reported_workers{metastore="default",worker_set="${set}"} 1`);
+    expect(body).toMatch(new RegExp(`airflow_keda_scaler_worker_set_info\\{metastore="default",worker_set="${set}",scaled_object_namespace="airflow",scaled_object="[a-z0-9-]+",queues="default",worker_concurrency="2",min_replica_count="0",max_replica_count="1",scale_in="drain"\\} 1`));
+    expect(body).toContain('airflow_keda_scaler_queue_tasks{metastore="default",queue="default",state="queued"} 1');
+    expect(body).toContain('airflow_keda_scaler_queue_tasks{metastore="default",queue="default",state="running"} 2');
+    expect(body).toMatch(/airflow_keda_scaler_queue_oldest_queued_task_age_seconds\{metastore="default",queue="default"\} \d/);
+    expect(body).toMatch(/airflow_keda_scaler_last_successful_read_timestamp_seconds\{metastore="default"\} 1\d{9}/);
+    expect(body).toMatch(/airflow_keda_scaler_worker_set_last_request_timestamp_seconds\{metastore="default",worker_set="[^"]+"\} 1\d{9}/);
+    expect(body).toMatch(/airflow_keda_scaler_build_info\{version="\d+\.\d+\.\d+",nodejs_version="\d+\.\d+\.\d+"\} 1/);
+    expect(body).toMatch(/airflow_keda_scaler_grpc_request_duration_seconds_count\{method="GetMetrics",code="INVALID_ARGUMENT"\} [1-9]/);
+    expect(body).not.toMatch(/Inf$|NaN$/m);
 
     const promtool = process.env['TEST_PROMTOOL'] ?? 'promtool';
-    // promtool exits non-zero on malformed exposition; lint findings are printed but not fatal.
+    // promtool exits non-zero on malformed exposition and prints lint findings (naming, units,
+    // counters without _total): there must be none.
     const output = execFileSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
-    expect(output).not.toMatch(/error/i);
+    expect(output.trim()).toBe('');
   });
 
   it('never logs the metastore password', async () => {

@@ -5,7 +5,7 @@ import { parseConfig } from '../../../src/core/config.js';
 import { ErrorCode, ScalerError } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/ports.js';
 import type { TaskCountRow } from '../../../src/core/snapshot.js';
-import { COUNT_BY_QUEUE_EXECUTOR_STATE } from '../../../src/metastore/queries.js';
+import { COUNT_BY_QUEUE_EXECUTOR_STATE, COUNT_BY_QUEUE_STATE } from '../../../src/metastore/queries.js';
 import { PgTaskCountReader } from '../../../src/metastore/task-count-reader.js';
 import type { AirflowSchema, AirflowTestDb } from '../../support/airflow-db.js';
 import { createAirflowDb } from '../../support/airflow-db.js';
@@ -68,10 +68,10 @@ describe.each<AirflowSchema>(['3', '2.10'])('PgTaskCountReader through PgBouncer
     expect(snapshot.hasExecutorColumn).toBe(true);
     expect(sorted(snapshot.rows)).toEqual(
       sorted([
-        { queue: 'default', executor: null, state: 'queued', hostname: null, count: 2 },
+        { queue: 'default', executor: null, state: 'queued', hostname: null, count: 2, oldestQueuedAgeSeconds: null },
         { queue: 'default', executor: null, state: 'running', hostname: 'airflow-worker-abc', count: 1 },
         { queue: 'high', executor: 'CeleryExecutor', state: 'running', hostname: null, count: 1 },
-        { queue: 'kubernetes', executor: 'KubernetesExecutor', state: 'queued', hostname: null, count: 1 },
+        { queue: 'kubernetes', executor: 'KubernetesExecutor', state: 'queued', hostname: null, count: 1, oldestQueuedAgeSeconds: null },
       ]),
     );
   });
@@ -88,7 +88,7 @@ describe.each<AirflowSchema>(['3', '2.10'])('PgTaskCountReader through PgBouncer
     const snapshot = await reader.read(0);
     expect(sorted(snapshot.rows)).toEqual(
       sorted([
-        { queue: 'default', executor: null, state: 'queued', hostname: null, count: 2 },
+        { queue: 'default', executor: null, state: 'queued', hostname: null, count: 2, oldestQueuedAgeSeconds: null },
         { queue: 'default', executor: null, state: 'running', hostname: null, count: 1 },
         { queue: 'default', executor: null, state: 'running', hostname: 'airflow-worker-7d9f-abcde', count: 2 },
         {
@@ -100,6 +100,45 @@ describe.each<AirflowSchema>(['3', '2.10'])('PgTaskCountReader through PgBouncer
         },
       ]),
     );
+  });
+
+  it('reports the age of the oldest queued task per row by the database clock, the oldest of merged rows, none for running rows', async () => {
+    await db.insert([
+      { state: 'queued', queue: 'default', queuedSecondsAgo: 90 },
+      { state: 'queued', queue: 'default', hostname: 'stale-host', queuedSecondsAgo: 300 },
+      { state: 'queued', queue: 'default', queuedSecondsAgo: 5 },
+      { state: 'queued', queue: 'high' },
+      { state: 'running', queue: 'default', hostname: 'w-1', queuedSecondsAgo: 9_999 },
+    ]);
+    const rows = (await reader.read(0)).rows;
+    const age = (queue: string) => rows.find((row) => row.queue === queue && row.state === 'queued')?.oldestQueuedAgeSeconds;
+    // Rows split by a previous try's hostname are one row again, aged by its oldest task.
+    expect(rows.filter((row) => row.queue === 'default' && row.state === 'queued')).toHaveLength(1);
+    expect(age('default')).toBeGreaterThanOrEqual(300);
+    expect(age('default')).toBeLessThan(330);
+    expect(age('high')).toBeNull();
+    expect(rows.find((row) => row.state === 'running')?.oldestQueuedAgeSeconds).toBeUndefined();
+  });
+
+  it('sends one unnamed, parameterised statement to task_instance per tick, inside one read-only transaction', async () => {
+    await reader.read(0); // the pool's connection is open; the executor column is known
+    const sent: { text: string; named: boolean; values: number }[] = [];
+    const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const original = prototype.query;
+    const spy = function (this: pg.Client, ...args: unknown[]): unknown {
+      const [first, second] = args;
+      const config = typeof first === 'string' ? { text: first, values: second } : (first as { text: string; name?: string; values?: unknown[] });
+      sent.push({ text: config.text, named: 'name' in config && config.name !== undefined, values: Array.isArray(config.values) ? config.values.length : 0 });
+      return original.apply(this, args);
+    };
+    prototype.query = spy;
+    try {
+      await reader.read(1);
+    } finally {
+      prototype.query = original;
+    }
+    expect(sent.map((s) => s.text)).toEqual(['BEGIN READ ONLY', expect.stringContaining('set_config'), COUNT_BY_QUEUE_EXECUTOR_STATE, 'COMMIT']);
+    expect(sent.filter((s) => s.text.includes('task_instance'))).toEqual([{ text: COUNT_BY_QUEUE_EXECUTOR_STATE, named: false, values: 1 }]);
   });
 
   it('returns no rows, not an error, for an idle metastore', async () => {
@@ -123,7 +162,7 @@ describe('PgTaskCountReader on Airflow before 2.10 (no executor column)', () => 
       expect(snapshot.hasExecutorColumn).toBe(false);
       expect(sorted(snapshot.rows)).toEqual(
         sorted([
-          { queue: 'default', executor: null, state: 'queued', hostname: null, count: 1 },
+          { queue: 'default', executor: null, state: 'queued', hostname: null, count: 1, oldestQueuedAgeSeconds: null },
           { queue: 'default', executor: null, state: 'running', hostname: null, count: 2 },
         ]),
       );
@@ -216,7 +255,12 @@ describe('PgTaskCountReader safety', () => {
       SELECT gen_random_uuid(), 'history', 't' || i, 'r' || i, 'success', 'default_pool', 1, 'default'
       FROM generate_series(1, 50000) AS i`);
     await db.admin.query('ANALYZE task_instance');
-    const { rows } = await db.admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${COUNT_BY_QUEUE_EXECUTOR_STATE}`, [['queued', 'running']]);
-    expect(rows.map((row) => row['QUERY PLAN']).join('\n')).toMatch(/ti_state/);
+    // Both forms of the tick query, with the oldest queued age: still answered from ti_state.
+    for (const sql of [COUNT_BY_QUEUE_EXECUTOR_STATE, COUNT_BY_QUEUE_STATE]) {
+      const { rows } = await db.admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, [['queued', 'running']]);
+      const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+      expect(plan, sql).toMatch(/Index.*ti_state|Bitmap Index Scan on ti_state/);
+      expect(plan, sql).not.toMatch(/Seq Scan/);
+    }
   });
 });

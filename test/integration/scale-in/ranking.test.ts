@@ -168,8 +168,8 @@ describe('scale-in ranking with pod-deletion-cost (Kubernetes API, no broker)', 
     await db.transition('queued', 'success');
     await eventually(async () => ((await metricValue(client)) === 1 ? true : undefined), 15_000, 20);
     const metrics = await (await fetch(`http://127.0.0.1:${service.httpPort}/metrics`)).text();
-    expect(metrics).toMatch(/airflow_keda_scaler_scale_in_workers\{namespace="airflow",worker_set="airflow-celery-default-[0-9a-f]{8}",state="busy"\} 2/);
-    expect(metrics).toMatch(/airflow_keda_scaler_scale_in_workers\{namespace="airflow",worker_set="airflow-celery-default-[0-9a-f]{8}",state="idle"\} 2/);
+    expect(metrics).toMatch(/airflow_keda_scaler_scale_in_workers\{scaled_object_namespace="airflow",worker_set="airflow-celery-default-[0-9a-f]{8}",state="busy"\} 2/);
+    expect(metrics).toMatch(/airflow_keda_scaler_scale_in_workers\{scaled_object_namespace="airflow",worker_set="airflow-celery-default-[0-9a-f]{8}",state="idle"\} 2/);
     expect(metrics).toContain('airflow_keda_scaler_scale_in_capability{capability="kubernetes"} 1');
     expect(metrics).toContain('airflow_keda_scaler_scale_in_capability{capability="broker"} 0');
     expect(service.logs()).toContain('scale-in draining off: no Celery broker configured');

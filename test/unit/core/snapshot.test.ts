@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { ErrorCode, ScalerError } from '../../../src/core/errors.js';
 import type { ExecutorFilter, WorkerSetSpec } from '../../../src/core/metadata.js';
-import { COUNTED_STATES, countTasks, freshness, podNameOf, requireFreshSnapshot, runningByWorker } from '../../../src/core/snapshot.js';
+import { COUNTED_STATES, countByQueue, countTasks, freshness, podNameOf, requireFreshSnapshot, runningByWorker } from '../../../src/core/snapshot.js';
 import type { Snapshot, TaskCountRow } from '../../../src/core/snapshot.js';
 
 function spec(queues: string[], executorFilter: ExecutorFilter | null = null): WorkerSetSpec {
@@ -216,5 +216,24 @@ describe('podNameOf', () => {
     ['airflow-worker-0.airflow-worker.airflow.svc.cluster.local', 'airflow-worker-0'],
   ])('maps the hostname %s to the pod %s', (hostname, podName) => {
     expect(podNameOf(hostname)).toBe(podName);
+  });
+});
+
+describe('countByQueue', () => {
+  it('sums every executor per named queue, keeps the oldest queued age, and reports named queues without rows as zero', () => {
+    const rows: TaskCountRow[] = [
+      { queue: 'default', executor: null, state: 'queued', count: 3, oldestQueuedAgeSeconds: 12 },
+      { queue: 'default', executor: 'KubernetesExecutor', state: 'queued', count: 2, oldestQueuedAgeSeconds: 40 },
+      { queue: 'default', executor: null, state: 'running', hostname: 'w-1', count: 4 },
+      { queue: 'default', executor: null, state: 'running', hostname: 'w-2', count: 1 },
+      { queue: 'high', executor: null, state: 'queued', count: 1, oldestQueuedAgeSeconds: null },
+      { queue: 'other', executor: null, state: 'queued', count: 9, oldestQueuedAgeSeconds: 999 },
+      { queue: null, executor: null, state: 'queued', count: 9, oldestQueuedAgeSeconds: 999 },
+    ];
+    expect(countByQueue(snapshot(rows), ['default', 'high', 'idle'])).toEqual([
+      { queue: 'default', queued: 5, running: 5, oldestQueuedAgeSeconds: 40 },
+      { queue: 'high', queued: 1, running: 0, oldestQueuedAgeSeconds: null },
+      { queue: 'idle', queued: 0, running: 0, oldestQueuedAgeSeconds: null },
+    ]);
   });
 });
