@@ -212,11 +212,12 @@ grant_scaler() {
 }
 
 # The kinds that features add (worker sets: ScaledObjects; --mtls: Issuers, Certificates, a
-# TriggerAuthentication; --monitoring: a ServiceMonitor, a PrometheusRule). `kubectl apply
+# TriggerAuthentication; --monitoring: a ServiceMonitor, a PrometheusRule, the Grafana dashboard's
+# ConfigMap). `kubectl apply
 # --prune` deletes the objects of these kinds that carry this install's label and are no longer
 # rendered; kinds whose CRDs the cluster lacks are left out (kubectl could not map them).
 prune_allowlist() {
-  local kinds=(keda.sh/v1alpha1/ScaledObject keda.sh/v1alpha1/TriggerAuthentication) kind
+  local kinds=(core/v1/ConfigMap keda.sh/v1alpha1/ScaledObject keda.sh/v1alpha1/TriggerAuthentication) kind
   if "$HAVE_CERT_MANAGER"; then kinds+=(cert-manager.io/v1/Issuer cert-manager.io/v1/Certificate); fi
   if "$HAVE_PROMETHEUS_OPERATOR"; then kinds+=(monitoring.coreos.com/v1/ServiceMonitor monitoring.coreos.com/v1/PrometheusRule); fi
   for kind in "${kinds[@]}"; do printf -- '--prune-allowlist=%s\n' "$kind"; done

@@ -212,3 +212,8 @@ export function installerSource(): string {
   const lib = join(DEPLOY_DIR_PATH, 'lib');
   return [join(DEPLOY_DIR_PATH, 'install.sh'), ...readdirSync(lib).sort().map((f) => join(lib, f))].map((f) => readFileSync(f, 'utf8')).join('\n');
 }
+
+/** The manifests less the Grafana dashboard's ConfigMap, so the scaler's own config is `single`. */
+export function withoutDashboard(manifests: readonly Manifest[]): Manifest[] {
+  return manifests.filter((m) => !(m.kind === 'ConfigMap' && m.metadata.name.endsWith('-dashboard')));
+}

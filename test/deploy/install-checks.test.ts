@@ -201,7 +201,7 @@ describe('bounded waits and pruning', () => {
     expect(run.status).toBe(0);
     const apply = run.calls.find((c) => c[1] === 'apply' && c[2] === '-k' && c[3]!.endsWith('/.install'))!;
     expect(apply.filter((a) => a.startsWith('--prune-allowlist='))).toEqual([
-      '--prune-allowlist=keda.sh/v1alpha1/ScaledObject', '--prune-allowlist=keda.sh/v1alpha1/TriggerAuthentication',
+      '--prune-allowlist=core/v1/ConfigMap', '--prune-allowlist=keda.sh/v1alpha1/ScaledObject', '--prune-allowlist=keda.sh/v1alpha1/TriggerAuthentication',
     ]);
   });
 });

@@ -278,7 +278,7 @@ describe('deploy/install.sh, a real run against the stubs', () => {
     const apply = run.calls.find((c) => c[1] === 'apply' && c[2] === '-k' && c[3]!.endsWith('/.install'))!;
     expect(apply.slice(4)).toEqual([
       '--prune', '--selector', 'airflow-keda-scaler/installed-by=install.sh',
-      '--prune-allowlist=keda.sh/v1alpha1/ScaledObject', '--prune-allowlist=keda.sh/v1alpha1/TriggerAuthentication',
+      '--prune-allowlist=core/v1/ConfigMap', '--prune-allowlist=keda.sh/v1alpha1/ScaledObject', '--prune-allowlist=keda.sh/v1alpha1/TriggerAuthentication',
       '--prune-allowlist=cert-manager.io/v1/Issuer', '--prune-allowlist=cert-manager.io/v1/Certificate',
       '--prune-allowlist=monitoring.coreos.com/v1/ServiceMonitor', '--prune-allowlist=monitoring.coreos.com/v1/PrometheusRule',
     ]);

@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/config.js';
 import { PromMetric } from '../../src/core/metric-names.js';
 
-import { DEPLOY_DIR, REPO_ROOT, WORKER_SET_LABEL, at, installerSource, kustomize, ofKind, parseManifests, single } from './helpers.js';
+import { DEPLOY_DIR, REPO_ROOT, WORKER_SET_LABEL, at, installerSource, kustomize, ofKind, parseManifests, single, withoutDashboard } from './helpers.js';
 import type { Manifest } from './helpers.js';
 import type { IScaledObject, ITriggerAuthentication } from './support/keda-types.js';
 import {
@@ -68,7 +68,7 @@ describe('the mtls overlay', () => {
       SCALER_TLS_KEY_FILE: `${mount!.mountPath}/tls.key`,
       SCALER_TLS_CLIENT_CA_FILE: `${mount!.mountPath}/ca.crt`,
     });
-    const configMap = single<IConfigMap>(manifests, 'ConfigMap');
+    const configMap = single<IConfigMap>(withoutDashboard(manifests), 'ConfigMap');
     const config = parseConfig({ file: load(configMap.data!['config.yaml']!), env });
     expect(config.grpc.tls).toEqual({ certFile: '/tls/tls.crt', keyFile: '/tls/tls.key', clientCaFile: '/tls/ca.crt' });
     // HTTP probes keep working although the gRPC port now demands client certificates.
@@ -88,18 +88,25 @@ describe('the monitoring overlay', () => {
     for (const endpoint of monitor.spec.endpoints) expect(ports).toContain(endpoint.port);
   });
 
-  it('alerts on a stale snapshot, poll errors, workers pinned at max and degraded scale-in, using metrics the scaler exports', () => {
+  it('alerts on a stale snapshot, poll errors, non-OK answers, silent worker sets, workers pinned at max, degraded and failing scale-in, using metrics the scaler exports', () => {
     const alerts = (rule.spec.groups ?? []).flatMap((g) => g.rules ?? []);
     const byName = Object.fromEntries(alerts.map((a): [string, string] => [a.alert ?? a.record ?? '', String(a.expr)]));
     expect(byName['AirflowKedaScalerSnapshotStale']).toContain(`${PromMetric.snapshotFresh} == 0`);
     expect(byName['AirflowKedaScalerPollErrors']).toContain(PromMetric.pollErrorsTotal);
     expect(byName['AirflowKedaScalerPinnedAtMax']).toContain(`${PromMetric.workerSetClamped}{bound="max"}`);
-    expect(byName['AirflowKedaScalerScaleInDegraded']).toContain(`${PromMetric.scaleInCapability}) == 0`);
+    expect(byName['AirflowKedaScalerScaleInDegraded']).toContain(`${PromMetric.scaleInCapability}{capability="kubernetes"}) == 0`);
+    expect(byName['AirflowKedaScalerScaleInDegraded']).toContain(`${PromMetric.workerSetInfo}{scale_in="drain"}`);
+    expect(byName['AirflowKedaScalerRpcErrors']).toContain(`${PromMetric.grpcRequestsTotal}{code!~"OK|UNAVAILABLE"}`);
+    expect(byName['AirflowKedaScalerWorkerSetNotPolled']).toContain(PromMetric.workerSetLastRequestTimestamp);
+    expect(byName['AirflowKedaScalerScaleInFailures']).toContain(PromMetric.scaleInFailuresTotal);
+    // Leadership moves between replicas by design: nothing alerts on it.
+    for (const expr of Object.values(byName)) expect(expr).not.toMatch(/leader/);
     const exported = new Set<string>(Object.values(PromMetric));
     for (const expr of Object.values(byName)) {
       for (const [metric] of expr.matchAll(/airflow_keda_scaler_[a-z_]+/g)) expect(exported).toContain(metric);
     }
     for (const alert of alerts) {
+      expect(alert.annotations?.['runbook_url'], alert.alert).toMatch(/^README\.md#[a-z0-9_-]+$/);
       expect(alert.for, alert.alert).toMatch(/^[0-9]+m$/);
       expect(alert.labels?.['severity'], alert.alert).toMatch(/^(warning|critical)$/);
     }
@@ -112,7 +119,7 @@ describe('the monitoring overlay', () => {
       writeFileSync(join(dir, 'prometheusrule-groups.yaml'), dump(groups));
       const checked = spawnSync(PROMTOOL, ['check', 'rules', join(dir, 'prometheusrule-groups.yaml')], { encoding: 'utf8' });
       expect(checked.error).toBeUndefined();
-      expect(checked.stdout + checked.stderr).toMatch(/SUCCESS: 5 rules found/);
+      expect(checked.stdout + checked.stderr).toMatch(/SUCCESS: 8 rules found/);
       expect(checked.status).toBe(0);
 
       // Unit tests compare labels only; annotations (checked above) are left out of this copy.
@@ -172,7 +179,7 @@ describe('install.sh --render re-targets namespace, release, KEDA and Prometheus
 describe('deploy/rds: the in-cluster grant Job', () => {
   const manifests = kustomize(join(DEPLOY_DIR, 'rds'));
   const job = single<IJob>(manifests, 'Job');
-  const configMap = single<IConfigMap>(manifests, 'ConfigMap');
+  const configMap = single<IConfigMap>(withoutDashboard(manifests), 'ConfigMap');
   const pod = job.spec!.template.spec!;
   const container = pod.containers[0]!;
 

@@ -29,6 +29,7 @@ import {
   selectorMatches,
   single,
   validateManifest,
+  withoutDashboard,
   workerPodLabels,
 } from './helpers.js';
 import type { Manifest } from './helpers.js';
@@ -139,7 +140,7 @@ describe('the scaler Deployment', () => {
   });
 
   it('has a config file the scaler accepts, on the ports the container and Service expose, and stops within its grace period', () => {
-    const configMap = single<IConfigMap>(manifests, 'ConfigMap');
+    const configMap = single<IConfigMap>(withoutDashboard(manifests), 'ConfigMap');
     const mount = container.volumeMounts?.find((m) => m.name === 'config');
     const volume = pod.volumes?.find((v) => v.name === 'config');
     expect(volume?.configMap?.name).toBe(configMap.metadata!.name);
@@ -154,7 +155,7 @@ describe('the scaler Deployment', () => {
   });
 
   it('configures scale-in: the in-cluster API (auto), 10 patches/s, the broker from SCALER_BROKER_URL', () => {
-    const file = load(single<IConfigMap>(manifests, 'ConfigMap').data!['config.yaml']!);
+    const file = load(single<IConfigMap>(withoutDashboard(manifests), 'ConfigMap').data!['config.yaml']!);
     expect(at(file, 'scaleIn')).toEqual({ kubernetes: 'auto', patchesPerSecond: 10, broker: { replyTimeoutMs: 1000 } });
     const config = parseConfig({ file, env: envOf(container) });
     expect(config.scaleIn).toEqual({
@@ -166,7 +167,7 @@ describe('the scaler Deployment', () => {
   });
 
   it('still starts, ranking without draining, when the broker Secret is missing', () => {
-    const file = load(single<IConfigMap>(manifests, 'ConfigMap').data!['config.yaml']!);
+    const file = load(single<IConfigMap>(withoutDashboard(manifests), 'ConfigMap').data!['config.yaml']!);
     const brokerSecret = container.env!.find((e) => e.name === 'SCALER_BROKER_URL')!.valueFrom!.secretKeyRef!.name!;
     const env = envOf(container, [brokerSecret]);
     expect(env).not.toHaveProperty('SCALER_BROKER_URL');

@@ -66,11 +66,15 @@ describe.each(helmBinaries().map((h) => [`Helm ${h.version}`, h] as const))('the
     expect(template.stderr).toMatch(message);
   });
 
-  const manifests = renderScalerChart(helm, { image: IMAGE, workerSets: WORKER_SETS, monitoring: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true } } });
+  const manifests = renderScalerChart(helm, {
+    image: IMAGE,
+    workerSets: WORKER_SETS,
+    monitoring: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true }, dashboard: { enabled: true } },
+  });
 
   it('renders every object the scaler needs, each valid (KEDA v2.20.2 CRDs, Kubernetes schema, unknown fields are errors)', () => {
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
-      'ConfigMap/airflow-keda-scaler-config', 'Deployment/airflow-keda-scaler', 'NetworkPolicy/airflow-keda-scaler', 'NetworkPolicy/airflow-keda-scaler-to-redis',
+      'ConfigMap/airflow-keda-scaler-config', 'ConfigMap/airflow-keda-scaler-dashboard', 'Deployment/airflow-keda-scaler', 'NetworkPolicy/airflow-keda-scaler', 'NetworkPolicy/airflow-keda-scaler-to-redis',
       'PodDisruptionBudget/airflow-keda-scaler', 'PrometheusRule/airflow-keda-scaler', 'Role/airflow-keda-scaler', 'RoleBinding/airflow-keda-scaler',
       'ScaledObject/airflow-worker', 'ScaledObject/airflow-worker-highcpu', 'ScaledObject/airflow-worker-highmem', 'Service/airflow-keda-scaler',
       'ServiceAccount/airflow-keda-scaler', 'ServiceMonitor/airflow-keda-scaler', 'ValidatingAdmissionPolicy/airflow-keda-scaler.airflow',
@@ -103,7 +107,7 @@ describe.each(helmBinaries().map((h) => [`Helm ${h.version}`, h] as const))('the
   });
 
   it('starts: the config file and environment are ones the scaler accepts, URL Secret or password file', () => {
-    const configMap = single(manifests, 'ConfigMap');
+    const configMap = single(manifests, 'ConfigMap', 'airflow-keda-scaler-config');
     const file = load((at(configMap, 'data') as Record<string, string>)['config.yaml']!);
     // What a Secret reference stands for: a value only the cluster has; any valid one will do.
     const standIns: Record<string, string> = {
@@ -160,6 +164,27 @@ describe.each(helmBinaries().map((h) => [`Helm ${h.version}`, h] as const))('the
   it('the PrometheusRule is the monitoring component\'s, verbatim', () => {
     const component = load(readFileSync(join(DEPLOY_DIR, 'components/monitoring/prometheusrule.yaml'), 'utf8'));
     expect(at(single(manifests, 'PrometheusRule'), 'spec')).toEqual(at(component, 'spec'));
+  });
+
+  it('the dashboard ConfigMap carries the Grafana sidecar label, holds the component\'s dashboard, and can go to Grafana\'s namespace', () => {
+    const component = readFileSync(join(DEPLOY_DIR, 'components/monitoring/dashboards/airflow-keda-scaler.json'), 'utf8');
+    const map = single(manifests, 'ConfigMap', 'airflow-keda-scaler-dashboard');
+    expect(at(map, 'metadata.labels')).toMatchObject({ grafana_dashboard: '1', 'app.kubernetes.io/name': 'airflow-keda-scaler' });
+    expect(at(map, 'data')).toEqual({ 'airflow-keda-scaler.json': component.trimEnd() });
+    const elsewhere = renderScalerChart(helm, { image: IMAGE, monitoring: { dashboard: { enabled: true, namespace: 'monitoring' } } });
+    expect(at(single(elsewhere, 'ConfigMap', 'airflow-keda-scaler-dashboard'), 'metadata.namespace')).toBe('monitoring');
+    expect(renderScalerChart(helm, { image: IMAGE }).filter((m) => m.metadata.name === 'airflow-keda-scaler-dashboard')).toEqual([]);
+  });
+
+  it('monitoring.runbookBaseUrl makes every runbook_url absolute, and nothing else in the rules changes', () => {
+    const base = 'https://git.example.com/platform/airflow-keda-scaler/blob/main/README.md';
+    const other = renderScalerChart(helm, { image: IMAGE, monitoring: { prometheusRule: { enabled: true }, runbookBaseUrl: base } });
+    type Rule = { alert: string; annotations: Record<string, string> };
+    const rules = (at(single(other, 'PrometheusRule'), 'spec.groups') as { rules: Rule[] }[]).flatMap((g) => g.rules);
+    const plain = (at(single(manifests, 'PrometheusRule'), 'spec.groups') as { rules: Rule[] }[]).flatMap((g) => g.rules);
+    expect(rules.map((r) => r.annotations['runbook_url'])).toEqual(plain.map((r) => r.annotations['runbook_url']!.replace('README.md#', `${base}#`)));
+    for (const rule of rules) expect(rule.annotations['runbook_url']).toMatch(/^https:\/\/git\.example\.com\/.*README\.md#[a-z0-9_-]+$/);
+    expect(rules.map((r) => ({ ...r, annotations: { ...r.annotations, runbook_url: '' } }))).toEqual(plain.map((r) => ({ ...r, annotations: { ...r.annotations, runbook_url: '' } })));
   });
 
   it('follows another namespace, release and name', () => {
