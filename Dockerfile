@@ -5,8 +5,11 @@
 #   docker build -t <account>.dkr.ecr.<region>.amazonaws.com/airflow-keda-scaler:0.1.0 .
 # For reproducible builds pin the base images by digest (FROM image:tag@sha256:...).
 
+# Node.js 24 (LTS) throughout; .ci/run runs the test suite on the same major version (it reads
+# the runtime image's tag below). Node 20 reached end of life in April 2026.
+
 # Build: compile TypeScript with dev dependencies. No install scripts are needed to run tsc.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
@@ -15,14 +18,16 @@ COPY proto ./proto
 COPY src ./src
 RUN npm run build
 
-# Production dependencies only (no native modules; protobufjs' postinstall is a CLI check).
-FROM node:20-bookworm-slim AS deps
+# Production dependencies only (no native modules; protobufjs' postinstall is a CLI check). The
+# demo's embedded PostgreSQL (PGlite, 28 MB) is a devDependency and stays out: `demo` in this
+# image says so and exits 1.
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
 
 # Runtime: distroless (no shell, no package manager), uid/gid 65532 "nonroot" as deploy/base sets.
-FROM gcr.io/distroless/nodejs20-debian12:nonroot
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
 WORKDIR /app
 ENV NODE_ENV=production
 # The live heap is ~25 MiB even with 1,000 open streams under load, but V8 sizes the heap from its

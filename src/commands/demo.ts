@@ -55,8 +55,19 @@ export async function demoCommand(argv: readonly string[], context: CommandConte
     process.stdout.write(DEMO_USAGE);
     return;
   }
-  // Loaded only here: PGlite is large, and `serve` must not pay for it in memory.
-  const { startEmbeddedMetastore } = await import('../demo/embedded-metastore.js');
+  // Loaded only here: PGlite is large, and `serve` must not pay for it in memory. It is a
+  // development dependency, so the production image (npm ci --omit=dev) has none: say so.
+  const { startEmbeddedMetastore } = await import('../demo/embedded-metastore.js').catch((err: unknown) => {
+    if ((err as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && (err as Error).message.includes('@electric-sql/pglite')) {
+      fail(
+        'demo needs @electric-sql/pglite (the embedded PostgreSQL), a development dependency that this installation ' +
+          'leaves out (the image installs production dependencies only and runs `serve`). Run the demo from a source ' +
+          'checkout: npm ci && npm start',
+        ExitCode.failure,
+      );
+    }
+    throw err;
+  });
   const { scaledObjectExample } = await import('../demo/scaled-object-example.js');
   const { DEFAULT_LIVE_SCENARIO, startLiveDemo } = await import('../live/live-demo.js');
   // Validate first with a placeholder, so bad settings fail before any port opens.
