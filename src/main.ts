@@ -35,6 +35,11 @@ export interface ServiceOptions {
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly random?: () => number;
+  /**
+   * The worker pods and their Celery control, instead of the Kubernetes API and the broker that
+   * the configuration names: the live demo's simulated workers. Scale-in itself is unchanged.
+   */
+  readonly scaleInPorts?: { readonly pods: PodDirectory; readonly control: WorkerControl };
 }
 
 export interface RunningService {
@@ -61,16 +66,46 @@ function wedgedAfterMs(config: ScalerConfig): number {
 
 type Closer = { name: string; close: () => Promise<void> | void };
 
+/** The Celery broker's remote control, or null (said in the log) when there is none to use. */
+async function openBroker(config: ScalerConfig, pods: PodDirectory | null, log: Logger, closers: Closer[]): Promise<WorkerControl | null> {
+  const consequence = pods === null ? 'nothing to drain without the Kubernetes API' : 'surplus workers are ranked, not drained';
+  if (config.scaleIn.broker === null) {
+    // Outside a cluster (the demo, a laptop) neither capability is expected: no need to warn.
+    (pods === null ? log.info.bind(log) : log.warn.bind(log))({}, `scale-in draining off: no Celery broker configured (SCALER_BROKER_URL); ${consequence}`);
+    return null;
+  }
+  try {
+    const broker = await createRedisWorkerControl({ url: config.scaleIn.broker.url, replyTimeoutMs: config.scaleIn.broker.replyTimeoutMs, logger: log });
+    closers.push({ name: 'celery broker', close: () => broker.close() });
+    return broker;
+  } catch (err) {
+    log.warn({ err }, `scale-in draining off: cannot use the Celery broker; ${consequence}`);
+    return null;
+  }
+}
+
 /**
  * Opens what scale-in can use. A missing capability is said once in the log and in
  * `scale_in_capability`, and scale-in falls back to what still helps: ranking without a broker,
  * the plain formula without the Kubernetes API.
  */
-async function startScaleIn(config: ScalerConfig, hub: SnapshotHub, clock: Clock, logger: Logger, instruments: Instruments, closers: Closer[]): Promise<ScaleInController> {
+async function startScaleIn(
+  config: ScalerConfig,
+  hub: SnapshotHub,
+  options: ServiceOptions & { readonly clock: Clock },
+  instruments: Instruments,
+  closers: Closer[],
+): Promise<ScaleInController> {
+  const { clock, logger } = options;
   const log = logger.child({ component: 'scale-in' });
   let pods: PodDirectory | null = null;
   let leadership: LeaseKeeper | null = null;
-  if (config.scaleIn.kubernetes === null) {
+  let control: WorkerControl | null = null;
+  if (options.scaleInPorts !== undefined) {
+    // One process and no Lease: the demo's simulated workers have no other scaler to share with.
+    ({ pods, control } = options.scaleInPorts);
+    log.info({}, 'scale-in on the pods and Celery control given (the demo\'s simulated workers)');
+  } else if (config.scaleIn.kubernetes === null) {
     log.info({}, 'scale-in ranking off: no Kubernetes API (not in a cluster and no scaleIn.kubeconfig); reporting the plain formula');
   } else {
     try {
@@ -97,20 +132,7 @@ async function startScaleIn(config: ScalerConfig, hub: SnapshotHub, clock: Clock
       log.warn({ err }, 'scale-in ranking off: cannot use the Kubernetes API; reporting the plain formula');
     }
   }
-  let control: WorkerControl | null = null;
-  const consequence = pods === null ? 'nothing to drain without the Kubernetes API' : 'surplus workers are ranked, not drained';
-  if (config.scaleIn.broker === null) {
-    // Outside a cluster (the demo, a laptop) neither capability is expected: no need to warn.
-    (pods === null ? log.info.bind(log) : log.warn.bind(log))({}, `scale-in draining off: no Celery broker configured (SCALER_BROKER_URL); ${consequence}`);
-  } else {
-    try {
-      const broker = await createRedisWorkerControl({ url: config.scaleIn.broker.url, replyTimeoutMs: config.scaleIn.broker.replyTimeoutMs, logger: log });
-      closers.push({ name: 'celery broker', close: () => broker.close() });
-      control = broker;
-    } catch (err) {
-      log.warn({ err }, `scale-in draining off: cannot use the Celery broker; ${consequence}`);
-    }
-  }
+  if (options.scaleInPorts === undefined) control = await openBroker(config, pods, log, closers);
   instruments.scaleInCapability.set({ capability: 'kubernetes' }, pods === null ? 0 : 1);
   instruments.scaleInCapability.set({ capability: 'broker' }, control === null ? 0 : 1);
 
@@ -210,7 +232,7 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
     );
     for (const poller of pollers) pollersByName.set(poller.metastore, poller);
     const snapshots = new SnapshotHub(pollers);
-    const scaleIn = await startScaleIn(config, snapshots, clock, logger, instruments, closers);
+    const scaleIn = await startScaleIn(config, snapshots, { ...options, clock }, instruments, closers);
     const unsubscribeScaleIn = snapshots.onSnapshot((snapshot) => scaleIn.onSnapshot(snapshot));
     snapshots.start();
     closers.push({ name: 'pollers', close: () => snapshots.stop() });

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 
 import { CONFIG_FILE_ENV } from '../core/config.js';
+import { ErrorCode, isScalerError } from '../core/errors.js';
 import type { RunningService } from '../main.js';
 import { startService } from '../main.js';
 import { isSimInputError } from '../sim/input/errors.js';
@@ -21,7 +22,10 @@ them through this service over gRPC. This is what \`npm start\` runs.
 Options:
   --speed N        virtual seconds per real second, 1 to 1000 (default ${DEFAULT_DEMO_SPEED})
   --scenario FILE  the workload (default: the built-in live-demo scenario)
-  --config FILE    YAML configuration file (or ${CONFIG_FILE_ENV}); the metastore is the embedded one
+  --config FILE    YAML configuration file (or ${CONFIG_FILE_ENV}); the metastore is the embedded one.
+                   Without it the demo listens on 127.0.0.1 only (SCALER_GRPC_HOST / SCALER_HTTP_HOST
+                   change that), gRPC on 9090 and HTTP on 8080 (SCALER_GRPC_PORT / SCALER_HTTP_PORT;
+                   0 picks a free port)
   --help           Show this help.
 `;
 
@@ -49,6 +53,19 @@ function demoOptions(argv: readonly string[]): DemoOptions | 'help' {
   return { speed, scenarioFile: values.scenario, configFile: values.config ?? process.env[CONFIG_FILE_ENV] };
 }
 
+/** Where the demo listens unless told otherwise: this machine only, as the banner says. */
+const DEMO_HOSTS = { SCALER_GRPC_HOST: '127.0.0.1', SCALER_HTTP_HOST: '127.0.0.1' };
+
+function listenHint(err: unknown): never | void {
+  if (!isScalerError(err) || err.code !== ErrorCode.ListenFailed) return;
+  const taken = err.message.includes('already in use');
+  fail(
+    `${err.message}${taken ? '\n  Another demo or scaler is probably running. Pick other ports, e.g.\n' +
+      '    SCALER_GRPC_PORT=0 SCALER_HTTP_PORT=0 npm start     (0: any free port; the banner shows which)' : ''}`,
+    ExitCode.failure,
+  );
+}
+
 export async function demoCommand(argv: readonly string[], context: CommandContext): Promise<void> {
   const options = demoOptions(argv);
   if (options === 'help') {
@@ -68,56 +85,62 @@ export async function demoCommand(argv: readonly string[], context: CommandConte
     }
     throw err;
   });
-  const { scaledObjectExample } = await import('../demo/scaled-object-example.js');
-  const { DEFAULT_LIVE_SCENARIO, startLiveDemo } = await import('../live/live-demo.js');
+  const { scaledObjectYaml } = await import('../demo/scaled-object-example.js');
+  const { DEFAULT_LIVE_SCENARIO, prepareLiveDemo } = await import('../live/live-demo.js');
+  const { TerminalView } = await import('../live/terminal.js');
+  const { humanLogStream } = await import('../live/log-lines.js');
+  // Without a config file, loopback unless the environment says otherwise (env wins over a file,
+  // so with --config the file's hosts are left alone).
+  const env = { ...(options.configFile === undefined ? DEMO_HOSTS : {}), ...process.env };
   // Validate first with a placeholder, so bad settings fail before any port opens.
-  await configOrExit(options.configFile, { ...process.env, SCALER_DATABASE_URL: DEMO_PLACEHOLDER_URL });
-  const bootstrapLogger = createLogger({ level: process.env['SCALER_LOG_LEVEL'] ?? 'info' });
-  const metastore = await startEmbeddedMetastore(bootstrapLogger);
-  const config = await configOrExit(options.configFile, { ...process.env, SCALER_DATABASE_URL: metastore.url });
-  const logger = createLogger({ level: config.logLevel });
+  await configOrExit(options.configFile, { ...env, SCALER_DATABASE_URL: DEMO_PLACEHOLDER_URL });
+  const view = new TerminalView(process.stderr);
+  const logLevel = process.env['SCALER_LOG_LEVEL'] ?? 'info';
+  // On a terminal, log lines go above the live frame, made readable; otherwise JSON on stdout.
+  const makeLogger = (level: string) =>
+    createLogger(view.interactive ? { level, destination: humanLogStream((line) => view.log(line)) } : { level });
+  const metastore = await startEmbeddedMetastore(makeLogger(logLevel));
+  const config = await configOrExit(options.configFile, { ...env, SCALER_DATABASE_URL: metastore.url });
+  const logger = makeLogger(config.logLevel);
   context.useLogger(logger);
-  let service: RunningService;
-  try {
-    service = await startService(config, { logger });
-  } catch (err) {
-    await metastore.close();
-    throw err;
-  }
-  // KEDA's first poll would otherwise meet "no snapshot yet", which is true but only noise here.
-  for (let waited = 0; !service.health().ready && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
   let live;
   try {
-    live = startLiveDemo({
-      metastore,
-      grpcPort: service.grpcPort,
-      registry: service.instruments.registry,
-      scenarioFile: options.scenarioFile ?? DEFAULT_LIVE_SCENARIO,
-      speed: options.speed,
-      out: process.stderr,
-    });
+    live = prepareLiveDemo({ metastore, scenarioFile: options.scenarioFile ?? DEFAULT_LIVE_SCENARIO, speed: options.speed, view });
   } catch (err) {
-    await service.close();
     await metastore.close();
     if (isSimInputError(err)) fail(err.message, ExitCode.usage);
     throw err;
   }
-  process.stderr.write(
+  let service: RunningService;
+  try {
+    service = await startService(config, { logger, scaleInPorts: live.scaleInPorts });
+  } catch (err) {
+    await metastore.close();
+    listenHint(err);
+    throw err;
+  }
+  // KEDA's first poll would otherwise meet "no snapshot yet", which is true but only noise here.
+  for (let waited = 0; !service.health().ready && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+  const grpcAddress = `${config.grpc.host}:${service.grpcPort}`;
+  view.log(
     [
       '',
-      `airflow-keda-scaler demo: the real service on an embedded Airflow metastore, driven live at ×${options.speed}:`,
-      '  scenario tasks are queued in task_instance, simulated Celery workers run them, and a simulated',
-      '  KEDA + HPA asks this service (gRPC, StreamIsActive) how many workers to run.',
-      `  gRPC (externalscaler.ExternalScaler, grpc.health.v1): 127.0.0.1:${service.grpcPort}`,
-      `  HTTP: http://127.0.0.1:${service.httpPort}/metrics  /healthz  /readyz`,
+      `airflow-keda-scaler demo: the real service on an embedded Airflow metastore, at ×${options.speed}.`,
+      '  Scenario tasks are queued in task_instance and simulated Celery workers run',
+      '  them; a simulated KEDA + HPA asks this service (gRPC) how many workers to run;',
+      "  the service's scale-in drains surplus workers (Celery cancel_consumer) and",
+      '  ranks them (pod-deletion-cost) so that only idle ones are removed.',
+      `  gRPC (externalscaler.ExternalScaler, grpc.health.v1): ${grpcAddress}`,
+      `  HTTP: http://${config.http.host}:${service.httpPort}/metrics  /healthz  /readyz`,
       '',
-      'A ScaledObject that uses it (cluster address shown; metadata as the demo serves it):',
+      'The ScaledObject the simulated KEDA plays; its trigger metadata is what it sends:',
       '',
-      scaledObjectExample('airflow-keda-scaler.airflow.svc.cluster.local:9090'),
-      'Press Ctrl-C to stop.',
+      scaledObjectYaml(live.scaledObject(`127.0.0.1:${service.grpcPort}`)),
+      view.interactive ? 'Log lines appear above the live view. Press Ctrl-C to stop.' : 'Press Ctrl-C to stop.',
       '',
     ].join('\n'),
   );
+  live.start(service);
   context.shutdown.onSignal(async () => {
     live.stop();
     await service.close();

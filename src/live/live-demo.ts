@@ -1,38 +1,57 @@
 import { fileURLToPath } from 'node:url';
 
 import { credentials } from '@grpc/grpc-js';
-import type { Registry } from 'prom-client';
+import type { Client } from '@grpc/grpc-js';
 import { Gauge } from 'prom-client';
 
 import { coerceError } from '../core/errors.js';
 import { PromMetric } from '../core/metric-names.js';
+import type { PodDirectory, WorkerControl } from '../core/ports.js';
 import type { EmbeddedMetastore } from '../demo/embedded-metastore.js';
+import type { ScaledObjectSpec } from '../demo/scaled-object-example.js';
 import { loadExternalScaler } from '../grpc/proto.js';
 import { loadWorkload } from '../sim/command.js';
 import type { SimConfig } from '../sim/model/config.js';
 import { DEFAULT_CONFIG } from '../sim/model/config.js';
 import { Stream, createRng } from '../sim/model/random.js';
-import { CeleryWorkers } from './celery-workers.js';
-import type { QueueCounts } from './dashboard.js';
+import type { Instruments } from '../telemetry/metrics.js';
+import { CeleryWorkers, WORKER_POD_LABELS } from './celery-workers.js';
+import type { QueueCounts, ServiceView } from './dashboard.js';
 import { renderFrame } from './dashboard.js';
 import { KedaController } from './keda-controller.js';
 import { grpcScalerEndpoint } from './scaler-endpoint.js';
 import { TaskFeeder } from './task-feeder.js';
+import type { TerminalView } from './terminal.js';
 import { VirtualClock } from './virtual-clock.js';
+import { simulatedPodDirectory, simulatedWorkerControl } from './worker-ports.js';
 
 export const DEFAULT_LIVE_SCENARIO = fileURLToPath(new URL('../sim/scenarios/live-demo.yaml', import.meta.url));
 
+/** The ScaledObject the simulated KEDA plays: its name, and its worker Deployment's. */
+const SCALED_OBJECT = { name: 'airflow-worker', namespace: 'airflow' } as const;
+
 export interface LiveDemoOptions {
   readonly metastore: EmbeddedMetastore;
-  readonly grpcPort: number;
-  readonly registry: Registry;
   readonly scenarioFile: string;
   readonly speed: number;
-  readonly out: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly view: TerminalView;
+}
+
+/** What the demo needs of the running service. */
+export interface DemoService {
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly instruments: Instruments;
 }
 
 export interface LiveDemo {
   readonly settings: SimConfig;
+  /** The simulated workers as the service's scale-in sees them: pods and Celery remote control. */
+  readonly scaleInPorts: { readonly pods: PodDirectory; readonly control: WorkerControl };
+  /** The ScaledObject the simulated KEDA plays, its trigger metadata exactly what KEDA sends. */
+  scaledObject(scalerAddress: string): ScaledObjectSpec;
+  /** Starts KEDA, the HPA, the scheduler and the frame against the running service. */
+  start(service: DemoService): void;
   stop(): void;
 }
 
@@ -41,12 +60,27 @@ const FRAME_MS = 1_000;
 // Without a terminal, print a frame this often instead of redrawing.
 const LOG_FRAME_MS = 10_000;
 
+async function total(metric: { get(): Promise<{ values: readonly { value: number }[] }> }): Promise<number> {
+  return (await metric.get()).values.reduce((sum, v) => sum + v.value, 0);
+}
+
+async function serviceView(instruments: Instruments): Promise<ServiceView> {
+  const formula = (await instruments.workerSetFormulaWorkers.get()).values;
+  return {
+    formula: formula.length === 0 ? null : Math.max(...formula.map((v) => v.value)),
+    drained: await total(instruments.scaleInDrainsTotal),
+    restored: await total(instruments.scaleInRestoresTotal),
+    pollErrors: await total(instruments.pollErrorsTotal),
+  };
+}
+
 /**
  * The whole loop for real, sped up: the scenario's tasks are written to the embedded metastore,
  * simulated Celery workers claim and finish them there, and a simulated KEDA + HPA asks the real
- * gRPC service how many workers to run. The terminal shows it; /metrics serves the same numbers.
+ * gRPC service how many workers to run. The service's scale-in drains and ranks the simulated
+ * workers (scaleIn: drain) through `scaleInPorts`. The terminal shows it; /metrics serves the same numbers.
  */
-export function startLiveDemo(options: LiveDemoOptions): LiveDemo {
+export function prepareLiveDemo(options: LiveDemoOptions): LiveDemo {
   const { workload, scenario } = loadWorkload({ kind: 'scenario', file: options.scenarioFile }, undefined);
   const settings: SimConfig = { ...DEFAULT_CONFIG, ...scenario?.settings };
   const queues = settings.queues ?? workload.queueNames;
@@ -64,99 +98,133 @@ export function startLiveDemo(options: LiveDemoOptions): LiveDemo {
     createRng(settings.seed, Stream.pods),
     feeder.durations,
   );
-  const { Client } = loadExternalScaler();
-  const client = new Client(`127.0.0.1:${options.grpcPort}`, credentials.createInsecure());
-  const metadata = {
-    queues: queues.join(','),
-    workerConcurrency: String(settings.workerConcurrency),
-    minReplicaCount: String(settings.minReplicaCount),
-    maxReplicaCount: String(settings.maxReplicaCount),
-    activationThreshold: String(settings.activationThreshold),
-  };
-  const keda = new KedaController(
-    grpcScalerEndpoint(client, { name: 'airflow-worker', namespace: 'airflow', scalerMetadata: { scalerAddress: 'demo', ...metadata } }),
-    {
-      minReplicaCount: settings.minReplicaCount,
-      maxReplicaCount: settings.maxReplicaCount,
-      pollingInterval: settings.pollingInterval,
-      cooldownPeriod: settings.cooldownPeriod,
-      initialCooldownPeriod: settings.initialCooldownPeriod,
-      fallback: null,
-      push: settings.trigger === 'external-push',
-      hpaSyncPeriodSeconds: settings.hpaSyncPeriodSeconds,
-      hpaTolerance: settings.hpaTolerance,
-      hpaBehavior: settings.hpaBehavior,
+  const selector = Object.entries(WORKER_POD_LABELS).map(([key, value]) => `${key}=${value}`).join(',');
+  const scaledObject = (scalerAddress: string): ScaledObjectSpec => ({
+    ...SCALED_OBJECT,
+    target: SCALED_OBJECT.name,
+    pollingInterval: settings.pollingInterval,
+    cooldownPeriod: settings.cooldownPeriod,
+    initialCooldownPeriod: settings.initialCooldownPeriod,
+    minReplicaCount: settings.minReplicaCount,
+    maxReplicaCount: settings.maxReplicaCount,
+    fallback: null,
+    behavior: settings.hpaBehavior,
+    triggerType: settings.trigger,
+    metadata: {
+      scalerAddress,
+      queues: queues.join(','),
+      workerConcurrency: String(settings.workerConcurrency),
+      minReplicaCount: String(settings.minReplicaCount),
+      maxReplicaCount: String(settings.maxReplicaCount),
+      activationThreshold: String(settings.activationThreshold),
+      // The demo shows drain-then-remove, whatever the scenario's own scaleInPolicy.
+      scaleIn: 'drain',
+      workerPodSelector: selector,
     },
-    clock,
-    () => workers.counts().ready,
-    (replicas) => workers.scaleTo(replicas),
-  );
-  const pods = new Gauge({
-    name: PromMetric.demoWorkerPods,
-    help: 'demo only: simulated Celery worker pods by state (starting, ready, draining).',
-    labelNames: ['state'],
-    registers: [options.registry],
   });
 
-  let stepping = false;
-  const stepTimer = setInterval(() => {
-    if (stepping) return;
-    stepping = true;
-    feeder
-      .step()
-      .then(() => workers.step())
-      .catch((err: unknown) => options.out.write(`demo: step failed: ${coerceError(err).stack ?? coerceError(err).message}\n`))
-      .finally(() => {
-        stepping = false;
-      });
-  }, STEP_MS);
+  const timers: NodeJS.Timeout[] = [];
+  let keda: KedaController | undefined;
+  let client: Client | undefined;
+  let registry: Instruments['registry'] | undefined;
 
-  let drawnLines = 0;
-  let lastLogged = 0;
-  const frameTimer = setInterval(() => {
-    void options.metastore
-      .query<{ queue: string; state: string; count: number }>(
+  const start = (service: DemoService): void => {
+    const { Client: ScalerClient } = loadExternalScaler();
+    const address = `127.0.0.1:${service.grpcPort}`;
+    client = new ScalerClient(address, credentials.createInsecure());
+    const so = scaledObject(address);
+    const controller = new KedaController(
+      grpcScalerEndpoint(client, { name: so.name, namespace: so.namespace, scalerMetadata: so.metadata }),
+      {
+        minReplicaCount: settings.minReplicaCount,
+        maxReplicaCount: settings.maxReplicaCount,
+        pollingInterval: settings.pollingInterval,
+        cooldownPeriod: settings.cooldownPeriod,
+        initialCooldownPeriod: settings.initialCooldownPeriod,
+        fallback: null,
+        push: settings.trigger === 'external-push',
+        hpaSyncPeriodSeconds: settings.hpaSyncPeriodSeconds,
+        hpaTolerance: settings.hpaTolerance,
+        hpaBehavior: settings.hpaBehavior,
+      },
+      clock,
+      // The HPA counts Ready pods, draining ones included: they still run tasks.
+      () => workers.counts().ready + workers.counts().draining,
+      (replicas) => workers.scaleTo(replicas),
+    );
+    keda = controller;
+    registry = service.instruments.registry;
+    const pods = new Gauge({
+      name: PromMetric.demoWorkerPods,
+      help: 'demo only: simulated Celery worker pods by state (starting, ready, draining: told to stop consuming, terminating).',
+      labelNames: ['state'],
+      registers: [registry],
+    });
+
+    let stepping = false;
+    timers.push(
+      setInterval(() => {
+        if (stepping) return;
+        stepping = true;
+        feeder
+          .step()
+          .then(() => workers.step())
+          .catch((err: unknown) => options.view.log(`demo: step failed: ${coerceError(err).stack ?? coerceError(err).message}`))
+          .finally(() => {
+            stepping = false;
+          });
+      }, STEP_MS),
+    );
+
+    let lastLogged = 0;
+    const draw = async (): Promise<void> => {
+      const rows = await options.metastore.query<{ queue: string; state: string; count: number }>(
         "SELECT queue, state, count(*)::int AS count FROM task_instance WHERE state IN ('queued', 'running') GROUP BY queue, state",
-      )
-      .then((rows) => {
-        const counts: QueueCounts[] = queues.map((queue) => ({
-          queue,
-          queued: rows.find((r) => r.queue === queue && r.state === 'queued')?.count ?? 0,
-          running: rows.find((r) => r.queue === queue && r.state === 'running')?.count ?? 0,
-        }));
-        const workerCounts = workers.counts();
-        pods.set({ state: 'starting' }, workerCounts.starting);
-        pods.set({ state: 'ready' }, workerCounts.ready);
-        pods.set({ state: 'draining' }, workerCounts.terminating);
-        const text = renderFrame({
-          virtualSeconds: clock.now(),
-          speed: options.speed,
-          queues: counts,
-          workers: workerCounts,
-          keda: keda.state(),
-          concurrency: settings.workerConcurrency,
-        });
-        if (options.out.isTTY === true) {
-          // Redraw in place: up over the previous frame, clear to the end of the screen.
-          options.out.write(`${drawnLines > 0 ? `\u001b[${drawnLines}F\u001b[J` : ''}${text}\n`);
-          drawnLines = text.split('\n').length;
-        } else if (Date.now() - lastLogged >= LOG_FRAME_MS) {
-          lastLogged = Date.now();
-          options.out.write(`${text}\n`);
-        }
-      })
-      .catch(() => undefined);
-  }, FRAME_MS);
+      );
+      const counts: QueueCounts[] = queues.map((queue) => ({
+        queue,
+        queued: rows.find((r) => r.queue === queue && r.state === 'queued')?.count ?? 0,
+        running: rows.find((r) => r.queue === queue && r.state === 'running')?.count ?? 0,
+      }));
+      const workerCounts = workers.counts();
+      pods.set({ state: 'starting' }, workerCounts.starting);
+      pods.set({ state: 'ready' }, workerCounts.ready);
+      pods.set({ state: 'draining' }, workerCounts.draining);
+      pods.set({ state: 'terminating' }, workerCounts.terminating);
+      const lines = renderFrame({
+        virtualSeconds: clock.now(),
+        speed: options.speed,
+        queues: counts,
+        workers: workerCounts,
+        keda: controller.state(),
+        service: await serviceView(service.instruments),
+        concurrency: settings.workerConcurrency,
+        minReplicaCount: settings.minReplicaCount,
+        maxReplicaCount: settings.maxReplicaCount,
+        httpPort: service.httpPort,
+      });
+      if (options.view.interactive) {
+        options.view.frame(lines);
+      } else if (Date.now() - lastLogged >= LOG_FRAME_MS) {
+        lastLogged = Date.now();
+        options.view.log(lines.join('\n'));
+      }
+    };
+    timers.push(setInterval(() => void draw().catch(() => undefined), FRAME_MS));
+    controller.start();
+  };
 
-  keda.start();
   return {
     settings,
+    scaleInPorts: { pods: simulatedPodDirectory(workers, SCALED_OBJECT.namespace), control: simulatedWorkerControl(workers) },
+    scaledObject,
+    start,
     stop: () => {
-      clearInterval(stepTimer);
-      clearInterval(frameTimer);
-      keda.stop();
-      client.close();
-      options.registry.removeSingleMetric(PromMetric.demoWorkerPods);
+      for (const timer of timers) clearInterval(timer);
+      keda?.stop();
+      client?.close();
+      options.view.stop();
+      registry?.removeSingleMetric(PromMetric.demoWorkerPods);
     },
   };
 }

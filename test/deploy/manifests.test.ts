@@ -377,7 +377,7 @@ describe('the ScaledObjects', () => {
     }
   });
 
-  it('the default ScaledObject is the one the README and `demo` recommend (src/demo/scaled-object-example.ts)', () => {
+  it('the default ScaledObject is the one the README recommends (scaledObjectExample in src/demo/scaled-object-example.ts)', () => {
     const example = load(scaledObjectExample(`${SCALER}.airflow.svc.cluster.local:9090`)) as IScaledObject;
     const deployed = single<IScaledObject & Manifest>(rendering('deploy/base').manifests, 'ScaledObject');
     expect(deployed.metadata.name).toBe(example.metadata!.name);

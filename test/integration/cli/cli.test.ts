@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { ServiceError } from '@grpc/grpc-js';
+import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import type { AirflowTestDb } from '../../support/airflow-db.js';
@@ -134,8 +135,26 @@ describe('airflow-keda-scaler demo (what npm start runs)', () => {
         const running = metric(body, /airflow_keda_scaler_worker_set_tasks\{[^}]*state="running"\} (\d+)/);
         return ready > 0 && running > 0 ? true : undefined;
       }, 30_000, 250);
-      expect(cli.stderr()).toMatch(/workers: \d+ wanted, \d+ ready/);
+      expect(cli.stderr()).toMatch(/KEDA {3}replicas \d+ {2}reported \d+ {2}formula \d+/);
+      expect(cli.stderr()).toMatch(/errors: \d+ rpc, \d+ poll/);
       expect((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status).toBe(200);
+      // The ScaledObject it prints is the one it serves: the worker set the service tracks has
+      // its ScaledObject, queues, concurrency, bounds and scale-in policy.
+      const yaml = /^apiVersion: keda\.sh\/v1alpha1\n[\s\S]*?\n(?=Press Ctrl-C)/m.exec(cli.stderr())?.[0] ?? '';
+      const printed = load(yaml) as { metadata: { name: string; namespace: string }; spec: { triggers: { metadata: Record<string, string> }[] } };
+      const trigger = printed.spec.triggers[0]!.metadata;
+      const body = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      expect(body).toContain(
+        `scaled_object_namespace="${printed.metadata.namespace}",scaled_object="${printed.metadata.name}",queues="${trigger['queues']}",` +
+          `worker_concurrency="${trigger['workerConcurrency']}",min_replica_count="${trigger['minReplicaCount']}",max_replica_count="${trigger['maxReplicaCount']}",scale_in="drain"} 1`,
+      );
+      expect(trigger['scalerAddress']).toBe(`127.0.0.1:${grpcPort}`);
+      // Drain scale-in works on the simulated workers: the service drained some over "Celery".
+      await eventually(async () => {
+        const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+        return metric(text, /airflow_keda_scaler_scale_in_drains_total (\d+)/) > 0 ? true : undefined;
+      }, 30_000, 250);
+      expect(body).toContain('airflow_keda_scaler_scale_in_capability{capability="broker"} 1');
       cli.child.kill('SIGTERM');
       expect(await cli.exited).toBe(0);
     } finally {
