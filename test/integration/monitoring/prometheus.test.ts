@@ -51,7 +51,7 @@ const KSM_EXPOSITION = [
   `kube_deployment_status_replicas_ready{namespace="${NAMESPACE}",deployment="airflow-scheduler"} 1`,
   '',
 ].join('\n');
-const VARIABLES = { datasource: 'prometheus', namespace: NAMESPACE, worker_set: '.*', queue: '.*', __rate_interval: '15s' };
+const VARIABLES = { datasource: 'prometheus', namespace: NAMESPACE, worker_set: '.*', queue: '.*', __rate_interval: '30s' };
 
 interface Rule {
   readonly alert: string;
@@ -162,7 +162,9 @@ describe('the dashboard and the alerts against a real Prometheus scraping a real
     'dashboard panel %s returns data',
     async (_title, expr) => {
       const result = await hasData(interpolate(expr, VARIABLES));
-      for (const sample of result) expect(Number.isNaN(Number(sample.value[1])), JSON.stringify(sample)).toBe(false);
+      // A quantile over a window without observations is NaN (the unreadable metastore's reads
+      // may all be waiting on PgBouncer); Grafana leaves a gap. Some series must hold a number.
+      expect(result.some((sample) => !Number.isNaN(Number(sample.value[1]))), JSON.stringify(result)).toBe(true);
     },
   );
 
