@@ -42,7 +42,7 @@ const NAMESPACE = 'airflow';
 const LABELS = { component: 'worker', release: 'airflow' };
 const WORKERS = ['airflow-worker-7c9d-aaaaa', 'airflow-worker-7c9d-bbbbb', 'airflow-worker-7c9d-ccccc', 'airflow-worker-7c9d-ddddd'];
 // Demand 5 at concurrency 1, capped at 2: pinned at max, two of four workers surplus.
-const TRIGGER = { queues: 'default,high', workerConcurrency: '1', maxReplicaCount: '2', scaleIn: 'drain', workerPodSelector: 'component=worker,release=airflow' };
+const TRIGGER = { queues: 'default,high', workerConcurrency: '1', maxReplicaCount: '2', scaleIn: 'drain', workerPodSelector: 'component=worker,release=airflow', prewarm: 'schedule' };
 const BROKEN_TRIGGER = { queues: 'default', workerConcurrency: 'zero' };
 const KSM_EXPOSITION = [
   '# HELP kube_deployment_status_replicas_ready The number of ready replicas per deployment.',
@@ -74,7 +74,12 @@ describe('the dashboard and the alerts against a real Prometheus scraping a real
   const dashboard: Dashboard = loadDashboard();
 
   beforeAll(async () => {
-    db = await createAirflowDb(servers, '3');
+    db = await createAirflowDb(servers, '3', { dagTables: true });
+    // A DAG due in a minute whose last scheduled run queued 3 tasks at its start: a forecast.
+    const lastRun = new Date(Date.now() - 3_600_000);
+    await db.admin.query("INSERT INTO dag (dag_id, is_paused, is_stale, has_import_errors, max_active_tasks, next_dagrun_create_after) VALUES ('etl', false, false, false, 16, now() + interval '1 minute')");
+    await db.admin.query("INSERT INTO dag_run (dag_id, run_id, run_type, state, start_date, logical_date, run_after) VALUES ('etl', 'scheduled__last', 'scheduled', 'success', $1, $1, $1)", [lastRun]);
+    await db.insert(Array.from({ length: 3 }, () => ({ state: 'success', queue: 'default', dagId: 'etl', runId: 'scheduled__last', queuedAt: new Date(lastRun.getTime() + 1_000) })));
     await db.insert([
       { state: 'queued', queue: 'default', queuedSecondsAgo: 120 },
       { state: 'queued', queue: 'default', queuedSecondsAgo: 30 },
