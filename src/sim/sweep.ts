@@ -3,115 +3,23 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import { describeValue } from '../core/validation.js';
 import type { SimConfig } from './model/config.js';
-import { defaultBehavior } from '../core/hpa-behavior.js';
-import { fixed } from './model/distribution.js';
-import { SimInputError } from './input/errors.js';
 import type { RunMetrics } from './model/metrics.js';
-import type { RunOptions, SimulationResult, Timeline } from './model/run-types.js';
+import { replicationSeed } from './model/random.js';
+import type { SimulationResult } from './model/run-types.js';
 import { runSimulation } from './model/simulation.js';
-import { REPORT_TIMELINE_POINTS, downsampleTimeline } from './output/timeline.js';
 import type { Workload } from './model/workload.js';
 
-interface Dimension {
-  readonly min: number;
-  readonly max: number;
-  readonly integer: boolean;
-  readonly apply: (config: SimConfig, value: number) => SimConfig;
-  readonly describe: string;
-}
+/*
+ * Runs configurations × replications, on worker threads (one per core) or in this thread. Each
+ * replication r of every configuration runs on workload r (or the one trace) with the seed
+ * `replicationSeed(seed, r)`, so configurations meet the same workloads and random streams.
+ * Results come back in input order, so the output does not depend on scheduling.
+ */
 
-/** What `--sweep NAME=v1,v2,…` can vary, and which config field each name sets. */
-export const SWEEP_DIMENSIONS: Readonly<Record<string, Dimension>> = {
-  polling: { min: 1, max: 86400, integer: true, describe: 'pollingInterval (s)', apply: (c, v) => ({ ...c, pollingInterval: v }) },
-  cooldown: { min: 0, max: 604800, integer: true, describe: 'cooldownPeriod (s)', apply: (c, v) => ({ ...c, cooldownPeriod: v }) },
-  min: { min: 0, max: 100000, integer: true, describe: 'minReplicaCount', apply: (c, v) => ({ ...c, minReplicaCount: v }) },
-  max: { min: 1, max: 100000, integer: true, describe: 'maxReplicaCount', apply: (c, v) => ({ ...c, maxReplicaCount: v }) },
-  /**
-   * behavior.scaleDown.stabilizationWindowSeconds. Setting any behavior switches the HPA from the
-   * legacy normalization to behavior policies with Kubernetes defaults (kubernetes
-   * `pkg/apis/autoscaling/v2/defaults.go`).
-   */
-  stabilization: {
-    min: 0,
-    max: 3600,
-    integer: true,
-    describe: 'behavior.scaleDown.stabilizationWindowSeconds (s)',
-    apply: (c, v) => ({
-      ...c,
-      hpaBehavior: c.hpaBehavior === null
-        ? defaultBehavior({ scaleDown: { stabilizationWindowSeconds: v } })
-        : { ...c.hpaBehavior, scaleDown: { ...c.hpaBehavior.scaleDown, stabilizationWindowSeconds: v } },
-    }),
-  },
-  concurrency: { min: 1, max: 1024, integer: true, describe: 'workerConcurrency', apply: (c, v) => ({ ...c, workerConcurrency: v }) },
-  startup: { min: 0, max: 86400, integer: false, describe: 'pod startup (s)', apply: (c, v) => ({ ...c, podStartup: fixed(v) }) },
-  grace: { min: 0, max: 86400, integer: false, describe: 'terminationGracePeriodSeconds', apply: (c, v) => ({ ...c, terminationGracePeriodSeconds: v }) },
-  push: { min: 0, max: 1, integer: true, describe: 'external-push (1) or external (0)', apply: (c, v) => ({ ...c, trigger: v === 1 ? 'external-push' : 'external' }) },
-};
-
-export interface SweepAxis {
-  readonly name: string;
-  readonly values: readonly number[];
-}
-
-/** Parses `name=v1,v2,…`; `push` also takes true/false. */
-export function parseSweepAxis(text: string): SweepAxis {
-  const eq = text.indexOf('=');
-  const name = eq < 0 ? text : text.slice(0, eq);
-  const dimension = SWEEP_DIMENSIONS[name];
-  if (dimension === undefined) {
-    throw new SimInputError([`--sweep ${describeValue(text)}: unknown parameter ${describeValue(name)} (known: ${Object.keys(SWEEP_DIMENSIONS).join(', ')})`]);
-  }
-  const raw = eq < 0 ? '' : text.slice(eq + 1);
-  const problems: string[] = [];
-  const values = raw.split(',').map((item) => {
-    const token = item.trim();
-    const value = name === 'push' && (token === 'true' || token === 'false') ? Number(token === 'true') : Number(token);
-    const ok = token !== '' && Number.isFinite(value) && (!dimension.integer || Number.isInteger(value)) && value >= dimension.min && value <= dimension.max;
-    if (!ok) {
-      problems.push(`--sweep ${name}: value ${describeValue(token)} must be a ${dimension.integer ? 'whole number' : 'number'} from ${dimension.min} to ${dimension.max} (${dimension.describe})`);
-    }
-    return value;
-  });
-  if (problems.length > 0) throw new SimInputError(problems);
-  return { name, values: [...new Set(values)] };
-}
-
-/** Every combination of the axes applied to the base config; the last axis varies fastest. */
-export function expandGrid(base: SimConfig, axes: readonly SweepAxis[]): { config: SimConfig; point: Record<string, number> }[] {
-  let grid: { config: SimConfig; point: Record<string, number> }[] = [{ config: base, point: {} }];
-  for (const axis of axes) {
-    const dimension = SWEEP_DIMENSIONS[axis.name] as Dimension;
-    grid = grid.flatMap((cell) =>
-      axis.values.map((value) => ({ config: dimension.apply(cell.config, value), point: { ...cell.point, [axis.name]: value } })),
-    );
-  }
-  return grid;
-}
-
-/** A run as a sweep returns it from a worker thread: metrics, the config as run, a small timeline. */
-export interface RunSummary {
-  readonly config: SimConfig;
-  readonly metrics: RunMetrics;
-  readonly timeline: Timeline | null;
-}
-
-function summarizeRun(result: SimulationResult): RunSummary {
-  return {
-    config: result.config,
-    metrics: result.metrics,
-    timeline: result.timeline === null ? null : downsampleTimeline(result.timeline, REPORT_TIMELINE_POINTS),
-  };
-}
-
-export function runOne(workload: Workload, config: SimConfig, options: RunOptions): RunSummary {
-  return summarizeRun(runSimulation(workload, config, options));
-}
-
-export interface SweepOptions {
-  readonly recordTimeline: boolean;
+export interface ReplicationOptions {
+  /** Replications per configuration. */
+  readonly replications: number;
   /** Worker threads; 1 runs in this thread. Default: every core. */
   readonly threads?: number;
   readonly onProgress?: (done: number, total: number) => void;
@@ -120,13 +28,23 @@ export interface SweepOptions {
 export interface WorkerRequest {
   readonly index: number;
   readonly config: SimConfig;
-  readonly options: RunOptions;
+  readonly workload: number;
 }
 
 export interface WorkerReply {
   readonly index: number;
-  readonly summary?: RunSummary;
+  readonly metrics?: RunMetrics;
   readonly error?: string;
+}
+
+interface Job {
+  readonly config: SimConfig;
+  readonly workload: number;
+}
+
+/** Replication r of a configuration: its own seed, and the workload drawn for it. */
+export function replicationConfig(config: SimConfig, r: number): SimConfig {
+  return { ...config, seed: replicationSeed(config.seed, r) };
 }
 
 /** The compiled worker script; from sources (tests, benchmarks) the built one in dist/. */
@@ -139,22 +57,36 @@ function workerScript(): URL {
 }
 
 /**
- * Runs configurations in parallel on worker threads (one per core), each thread taking the next
- * configuration when it finishes one. Results come back in input order, so the output does not
- * depend on scheduling.
+ * Metrics of every replication of every configuration: `result[c][r]`. `workloads` holds one
+ * workload per replication (a generated scenario), or one for all (a trace).
  */
-export async function runConfigs(workload: Workload, configs: readonly SimConfig[], options: SweepOptions): Promise<RunSummary[]> {
-  const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), configs.length));
-  const runOptions: RunOptions = { recordTimeline: options.recordTimeline };
-  const results: (RunSummary | undefined)[] = new Array<RunSummary | undefined>(configs.length);
+export async function runReplications(
+  workloads: readonly Workload[],
+  configs: readonly SimConfig[],
+  options: ReplicationOptions,
+): Promise<RunMetrics[][]> {
+  const R = options.replications;
+  if (workloads.length !== 1 && workloads.length < R) throw new RangeError(`${R} replications need ${R} workloads, got ${workloads.length}`);
+  // Replication-major, so a thread tends to stay on one workload.
+  const jobs: Job[] = [];
+  for (let r = 0; r < R; r++) {
+    for (const config of configs) jobs.push({ config: replicationConfig(config, r), workload: workloads.length === 1 ? 0 : r });
+  }
+  const flat = await runJobs(workloads, jobs, options);
+  return configs.map((_, c) => Array.from({ length: R }, (_unused, r) => flat[r * configs.length + c] as RunMetrics));
+}
+
+async function runJobs(workloads: readonly Workload[], jobs: readonly Job[], options: ReplicationOptions): Promise<RunMetrics[]> {
+  const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), jobs.length));
+  const results = new Array<RunMetrics | undefined>(jobs.length);
   let done = 0;
   if (threads === 1) {
-    configs.forEach((config, i) => {
-      results[i] = runOne(workload, config, runOptions);
+    jobs.forEach((job, i) => {
+      results[i] = runSimulation(workloads[job.workload] as Workload, job.config).metrics;
       done += 1;
-      options.onProgress?.(done, configs.length);
+      options.onProgress?.(done, jobs.length);
     });
-    return results as RunSummary[];
+    return results as RunMetrics[];
   }
   const script = workerScript();
   let next = 0;
@@ -165,30 +97,31 @@ export async function runConfigs(workload: Workload, configs: readonly SimConfig
       for (const worker of workers) void worker.terminate();
     };
     const feed = (worker: Worker): void => {
-      if (next >= configs.length) {
+      if (next >= jobs.length) {
         void worker.terminate();
         return;
       }
       const index = next;
       next += 1;
-      const request: WorkerRequest = { index, config: configs[index] as SimConfig, options: runOptions };
+      const job = jobs[index] as Job;
+      const request: WorkerRequest = { index, config: job.config, workload: job.workload };
       worker.postMessage(request);
     };
     for (let t = 0; t < threads; t++) {
-      const worker = new Worker(script, { workerData: { workload } });
+      const worker = new Worker(script, { workerData: { workloads } });
       workers.push(worker);
       worker.on('message', (reply: WorkerReply) => {
         if (failed) return;
-        if (reply.error !== undefined || reply.summary === undefined) {
+        if (reply.error !== undefined || reply.metrics === undefined) {
           failed = true;
           stopAll();
           reject(new Error(`simulation ${reply.index + 1} failed: ${reply.error ?? 'no result'}`));
           return;
         }
-        results[reply.index] = reply.summary;
+        results[reply.index] = reply.metrics;
         done += 1;
-        options.onProgress?.(done, configs.length);
-        if (done === configs.length) {
+        options.onProgress?.(done, jobs.length);
+        if (done === jobs.length) {
           stopAll();
           resolve();
         } else feed(worker);
@@ -202,50 +135,12 @@ export async function runConfigs(workload: Workload, configs: readonly SimConfig
       feed(worker);
     }
   });
-  return results as RunSummary[];
+  return results as RunMetrics[];
 }
 
-/**
- * Indices of the runs on the Pareto frontier of (worker-seconds, p95 wait): no other run is at
- * least as cheap and at least as fast and better in one. Runs that left tasks unfinished are out.
- */
-export function paretoFrontier(runs: readonly RunMetrics[]): number[] {
-  const order = runs
-    .map((run, index) => ({ run, index }))
-    .filter(({ run }) => run.tasks.unfinished === 0)
-    .sort(
-      (a, b) =>
-        a.run.workerSeconds - b.run.workerSeconds ||
-        a.run.queueWaitSeconds.p95 - b.run.queueWaitSeconds.p95 ||
-        a.index - b.index,
-    );
-  const frontier: number[] = [];
-  let best = Number.POSITIVE_INFINITY;
-  for (const { run, index } of order) {
-    if (run.queueWaitSeconds.p95 < best) {
-      frontier.push(index);
-      best = run.queueWaitSeconds.p95;
-    }
-  }
-  return frontier;
-}
-
-/** The cheapest run whose p95 wait meets the SLO (ties: lower p95, then fewer kills); null if none. */
-export function recommend(runs: readonly RunMetrics[], sloP95Seconds: number): number | null {
-  let best: number | null = null;
-  runs.forEach((run, index) => {
-    if (run.tasks.unfinished > 0 || run.queueWaitSeconds.p95 > sloP95Seconds) return;
-    if (best === null) {
-      best = index;
-      return;
-    }
-    const b = runs[best] as RunMetrics;
-    const better =
-      run.workerSeconds < b.workerSeconds ||
-      (run.workerSeconds === b.workerSeconds &&
-        (run.queueWaitSeconds.p95 < b.queueWaitSeconds.p95 ||
-          (run.queueWaitSeconds.p95 === b.queueWaitSeconds.p95 && run.tasksKilled < b.tasksKilled)));
-    if (better) best = index;
-  });
-  return best;
+/** One replication run again with its exact timeline and task waits, for the report. */
+export function runDetail(workloads: readonly Workload[], config: SimConfig, r = 0): SimulationResult {
+  const workload = workloads.length === 1 ? workloads[0] : workloads[r];
+  if (workload === undefined) throw new RangeError(`no workload for replication ${r}`);
+  return runSimulation(workload, replicationConfig(config, r), { recordTimeline: true });
 }

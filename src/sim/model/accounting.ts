@@ -1,10 +1,8 @@
 import type { WorkerDeployment } from './deployment.js';
-import { FloatList } from './event-queue.js';
-import type { Timeline } from './run-types.js';
 
 /**
  * What a run measures: cost and provisioning integrated over time (state is piecewise constant
- * between events), the instability samples, and the timelines for the report. With demand
+ * between events) and the instability samples. With demand
  * d = ceil((queued + running) / concurrency) and supply s = ready workers, as the SPEC RG
  * elasticity metrics define them (Herbst et al., "Ready for Rain?", SPEC-RG-2016-01).
  */
@@ -19,16 +17,8 @@ export class Accounting {
   sampleIntervals = 0;
   private lastSampleDemand = -1;
   private lastSampleSupply = -1;
-  private readonly timeline: Record<keyof Timeline, FloatList> | null;
 
-  constructor(
-    private readonly concurrency: number,
-    recordTimeline: boolean,
-  ) {
-    this.timeline = recordTimeline
-      ? { time: new FloatList(), queued: new FloatList(), running: new FloatList(), workers: new FloatList(), replicas: new FloatList(), desired: new FloatList() }
-      : null;
-  }
+  constructor(private readonly concurrency: number) {}
 
   /** Adds `dt` seconds of the deployment's current state. */
   integrate(dt: number, d: WorkerDeployment): void {
@@ -45,8 +35,8 @@ export class Accounting {
     }
   }
 
-  /** One sample at `now`; `desired` is what the scaler would answer. */
-  sample(now: number, d: WorkerDeployment, desired: () => number): void {
+  /** One instability sample of the deployment's state. */
+  sample(d: WorkerDeployment): void {
     const demand = Math.ceil((d.waiting.length + d.running) / this.concurrency);
     const supply = d.nReady;
     if (this.lastSampleDemand >= 0) {
@@ -58,27 +48,5 @@ export class Accounting {
     }
     this.lastSampleDemand = demand;
     this.lastSampleSupply = supply;
-    const tl = this.timeline;
-    if (tl !== null) {
-      tl.time.push(now);
-      tl.queued.push(d.waiting.length);
-      tl.running.push(d.running);
-      tl.workers.push(d.nReady);
-      tl.replicas.push(d.specReplicas);
-      tl.desired.push(desired());
-    }
-  }
-
-  finishTimeline(): Timeline | null {
-    const lists = this.timeline;
-    if (lists === null) return null;
-    return {
-      time: lists.time.view().slice(),
-      queued: lists.queued.view().slice(),
-      running: lists.running.view().slice(),
-      workers: lists.workers.view().slice(),
-      replicas: lists.replicas.view().slice(),
-      desired: lists.desired.view().slice(),
-    };
   }
 }

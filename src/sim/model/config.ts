@@ -4,6 +4,7 @@ import type { ScaleInPolicy } from '../../core/scale-in-spec.js';
 import { SCALE_IN_POLICIES } from '../../core/scale-in-spec.js';
 import type { Distribution } from './distribution.js';
 import { fixed } from './distribution.js';
+import type { NodeProvisioning } from './nodes.js';
 
 /**
  * Which workers a scale-in removes: the scaler's own `scaleIn` policies (core `ScaleInPolicy`),
@@ -44,6 +45,12 @@ export interface SimConfig {
   /** Trigger metadata `queues`; null = every queue of the workload. */
   readonly queues: readonly string[] | null;
   readonly pollingInterval: number;
+  /**
+   * When KEDA's poll loop runs within its period: the first poll at this many seconds, then every
+   * pollingInterval. In a cluster the phase is wherever the operator's loop started (kedacore/keda
+   * `pkg/scaling/scale_handler.go` `startScaleLoop`), so null draws it uniformly per replication.
+   */
+  readonly kedaPollOffsetSeconds: number | null;
   readonly cooldownPeriod: number;
   readonly initialCooldownPeriod: number;
   readonly trigger: TriggerType;
@@ -52,18 +59,31 @@ export interface SimConfig {
    * scale-in plan happen on it.
    */
   readonly scalerTickSeconds: number;
+  /** Phase of the scaler's tick; null = drawn uniformly per replication. */
+  readonly scalerTickOffsetSeconds: number | null;
   /** Trigger `useCachedMetrics`: the HPA reads the last KEDA poll's value instead of a fresh one. */
   readonly useCachedMetrics: boolean;
   readonly hpaSyncPeriodSeconds: number;
-  /** Phase of the HPA's 15 s resync against KEDA's first poll; null = drawn from the seed. */
+  /** Phase of the HPA's 15 s resync; null = drawn uniformly per replication. */
   readonly hpaSyncOffsetSeconds: number | null;
   readonly hpaTolerance: number;
   /** `advanced.horizontalPodAutoscalerConfig.behavior`, defaulted; null = legacy normalization. */
   readonly hpaBehavior: HpaBehavior | null;
+  /** From pod creation (or, with node provisioning, from its node being ready) to a ready Celery worker. */
   readonly podStartup: Distribution;
+  /** Cluster Autoscaler / Karpenter: new pods beyond the free node capacity wait for a node; null = always room. */
+  readonly nodes: NodeProvisioning | null;
   readonly terminationGracePeriodSeconds: number;
   readonly scaleInPolicy: ScaleInPolicy;
-  /** Delay before a killed task is queued again (Airflow `retry_delay`; 0 = at once). */
+  /**
+   * How long a task whose worker was killed stays `running` in the metastore (and so in the
+   * scaler's count) before the scheduler finds it without heartbeat and fails it: Airflow 3
+   * `[scheduler] task_instance_heartbeat_timeout`, 2.x `scheduler_zombie_task_threshold`; 300 s.
+   */
+  readonly taskHeartbeatTimeoutSeconds: number;
+  /** Tries after the first a killed task gets (Airflow `retries`, `[core] default_task_retries`: 0). */
+  readonly retries: number;
+  /** From being failed to being queued again (Airflow `retry_delay`, `[core] default_task_retry_delay`: 300 s). */
   readonly retryDelaySeconds: number;
   /** Resolution of the timelines and of the instability metric. */
   readonly sampleSeconds: number;
@@ -75,7 +95,9 @@ export interface SimConfig {
  * 30, cooldownPeriod 300, initialCooldownPeriod 0, minReplicaCount 0, maxReplicaCount 100),
  * Kubernetes (kube-controller-manager `--horizontal-pod-autoscaler-sync-period` 15 s and
  * `--horizontal-pod-autoscaler-tolerance` 0.1; no behavior) and the official Airflow chart's
- * values.yaml (`config.celery.worker_concurrency` 16, `workers.terminationGracePeriodSeconds` 600).
+ * values.yaml (`config.celery.worker_concurrency` 16, `workers.terminationGracePeriodSeconds` 600),
+ * and Airflow's configuration reference (`default_task_retries` 0, `default_task_retry_delay` 300,
+ * `task_instance_heartbeat_timeout` 300).
  */
 export const DEFAULT_CONFIG: SimConfig = {
   workerConcurrency: DEFAULT_WORKER_CONCURRENCY,
@@ -85,19 +107,24 @@ export const DEFAULT_CONFIG: SimConfig = {
   activationThreshold: 0,
   queues: null,
   pollingInterval: 30,
+  kedaPollOffsetSeconds: null,
   cooldownPeriod: 300,
   initialCooldownPeriod: 0,
   trigger: 'external',
   scalerTickSeconds: 1,
+  scalerTickOffsetSeconds: null,
   useCachedMetrics: false,
   hpaSyncPeriodSeconds: 15,
   hpaSyncOffsetSeconds: null,
   hpaTolerance: 0.1,
   hpaBehavior: null,
   podStartup: fixed(30),
+  nodes: null,
   terminationGracePeriodSeconds: 600,
   scaleInPolicy: 'off',
-  retryDelaySeconds: 0,
+  taskHeartbeatTimeoutSeconds: 300,
+  retries: 0,
+  retryDelaySeconds: 300,
   sampleSeconds: 15,
   seed: 1,
 };
@@ -108,6 +135,13 @@ export function configProblems(config: SimConfig): string[] {
   if (config.maxReplicaCount < 1) problems.push(`maxReplicaCount=${config.maxReplicaCount} must be >= 1`);
   if (config.maxReplicaCount < config.minReplicaCount) {
     problems.push(`maxReplicaCount=${config.maxReplicaCount} must be >= minReplicaCount (${config.minReplicaCount})`);
+  }
+  for (const [key, offset, period] of [
+    ['kedaPollOffsetSeconds', config.kedaPollOffsetSeconds, config.pollingInterval],
+    ['hpaSyncOffsetSeconds', config.hpaSyncOffsetSeconds, config.hpaSyncPeriodSeconds],
+    ['scalerTickOffsetSeconds', config.scalerTickOffsetSeconds, config.scalerTickSeconds],
+  ] as const) {
+    if (offset !== null && !(offset >= 0 && offset < period)) problems.push(`${key}=${offset} must be from 0 to less than its period (${period} s)`);
   }
   if (config.initialReplicas !== null && config.initialReplicas > config.maxReplicaCount) {
     problems.push(`initialReplicas=${config.initialReplicas} must be <= maxReplicaCount (${config.maxReplicaCount})`);

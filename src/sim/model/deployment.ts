@@ -3,6 +3,7 @@ import type { SimConfig } from './config.js';
 import { sample } from './distribution.js';
 import type { EventQueue } from './event-queue.js';
 import { FloatList, IntFifo } from './event-queue.js';
+import type { NodePool } from './nodes.js';
 import type { Rng } from './random.js';
 import { EventKind } from './run-types.js';
 import { POD_NAME_PREFIX, PodState, SimPod } from './worker-pod.js';
@@ -21,10 +22,19 @@ export class WorkerDeployment {
   nStarting = 0;
   nReady = 0;
   nTerminating = 0;
+  /** Tasks holding a slot of a live worker. */
   running = 0;
+  /**
+   * Tasks whose worker was killed: still `running` in the metastore, so counted by the scaler,
+   * until the scheduler's heartbeat timeout fails them.
+   */
+  zombies = 0;
+  /** Tasks failed and waiting out `retry_delay` before they are queued again. */
   pendingRequeues = 0;
   peakWorkers = 0;
   tasksKilled = 0;
+  /** Killed tasks with no retry left: failed for good. */
+  tasksFailed = 0;
   completed = 0;
   readonly waiting = new IntFifo(4096);
   readonly waits: FloatList;
@@ -42,7 +52,11 @@ export class WorkerDeployment {
   private readonly taskGen: Int32Array;
   private readonly taskSlot: Int32Array;
   private readonly enqueuedAt: Float64Array;
+  /** Times each task was killed so far: its failed tries. */
+  private readonly kills: Uint8Array;
   private readonly conc: number;
+  /** When each wait sample's task was queued (detail runs only, for the report). */
+  readonly waitQueuedAt: FloatList | null;
 
   constructor(
     private readonly workload: Workload,
@@ -51,21 +65,34 @@ export class WorkerDeployment {
     servedTasks: number,
     private readonly podRng: Rng,
     private readonly uidRng: Rng,
+    private readonly nodes: NodePool | null,
     /** Called when a pod is removed, so the scaler forgets it. */
     private readonly onPodRemoved: (name: string) => void,
+    recordWaitTimes: boolean,
   ) {
     const n = workload.queuedAt.length;
     this.conc = config.workerConcurrency;
     this.taskGen = new Int32Array(n);
     this.taskSlot = new Int32Array(n).fill(-1);
     this.enqueuedAt = new Float64Array(n);
+    this.kills = new Uint8Array(n);
     this.waits = new FloatList(Math.max(1024, servedTasks));
+    this.waitQueuedAt = recordWaitTimes ? new FloatList(Math.max(1024, servedTasks)) : null;
   }
 
-  /** Pods already running when the run starts: ready at once. */
+  /** What the scaler counts as running: tasks on slots, and tasks of killed workers not yet found. */
+  get scalerRunning(): number {
+    return this.running + this.zombies;
+  }
+
+  /** Pods already running when the run starts: ready at once, on nodes that are there. */
   startWith(replicas: number, now: number): void {
     this.specReplicas = replicas;
-    for (let i = 0; i < replicas; i++) this.makeReady(this.createPod(now), now);
+    for (let i = 0; i < replicas; i++) {
+      const pod = this.createPod(now);
+      this.nodes?.placeReady(pod.id);
+      this.makeReady(pod, now);
+    }
   }
 
   enqueue(task: number, now: number): void {
@@ -90,6 +117,7 @@ export class WorkerDeployment {
       this.running += 1;
       this.taskSlot[task] = slotId;
       this.waits.push(now - (this.enqueuedAt[task] as number));
+      this.waitQueuedAt?.push(this.enqueuedAt[task] as number);
       this.events.push(now + (this.workload.duration[task] as number), EventKind.complete, task, this.taskGen[task] as number);
     }
   }
@@ -110,7 +138,7 @@ export class WorkerDeployment {
       this.dispatch(now);
     } else if (pod.state === PodState.terminating && pod.busy === 0) {
       // Celery's warm shutdown ends once the last running task finishes.
-      this.gone(pod);
+      this.gone(pod, now);
     }
   }
 
@@ -134,9 +162,11 @@ export class WorkerDeployment {
     if (replicas > active) {
       for (let i = active; i < replicas; i++) {
         const pod = this.createPod(now);
-        const startup = Math.max(0, sample(this.config.podStartup, this.podRng));
-        if (startup === 0) this.makeReady(pod, now);
-        else this.events.push(now + startup, EventKind.podReady, pod.id, 0);
+        // Scheduled at once, or once a node has joined; the container starts from there.
+        const scheduledAt = this.nodes === null ? now : this.nodes.place(pod.id, now);
+        const readyAt = scheduledAt + Math.max(0, sample(this.config.podStartup, this.podRng));
+        if (readyAt === now) this.makeReady(pod, now);
+        else this.events.push(readyAt, EventKind.podReady, pod.id, 0);
       }
       this.dispatch(now);
     } else if (replicas < active) {
@@ -178,6 +208,10 @@ export class WorkerDeployment {
     return pod;
   }
 
+  /**
+   * The kubelet killed the worker at the end of its grace period. Its tasks stay `running` in the
+   * metastore (no process updates them) until the scheduler finds them without heartbeat.
+   */
   graceExpired(podId: number, now: number): void {
     const pod = this.pods[podId] as SimPod;
     if (pod.state !== PodState.terminating) return;
@@ -188,17 +222,28 @@ export class WorkerDeployment {
       this.taskGen[task] = (this.taskGen[task] as number) + 1;
       this.taskSlot[task] = -1;
       this.running -= 1;
+      this.zombies += 1;
       this.tasksKilled += 1;
-      if (this.config.retryDelaySeconds > 0) {
-        this.pendingRequeues += 1;
-        this.events.push(now + this.config.retryDelaySeconds, EventKind.requeue, task, 0);
-      } else {
-        this.enqueue(task, now);
-      }
+      this.kills[task] = Math.min(255, (this.kills[task] as number) + 1);
+      this.events.push(now + this.config.taskHeartbeatTimeoutSeconds, EventKind.zombieFound, task, 0);
     }
     pod.busy = 0;
-    this.gone(pod);
-    this.dispatch(now);
+    this.gone(pod, now);
+  }
+
+  /**
+   * The scheduler found a killed task without heartbeat and failed it (Airflow's
+   * `_find_and_purge_task_instances_without_heartbeats`, 3.x; `_find_zombies`, 2.x): up for retry
+   * after `retry_delay` while it has tries left (`is_eligible_to_retry`), otherwise failed.
+   */
+  zombieFound(task: number, now: number): void {
+    this.zombies -= 1;
+    if ((this.kills[task] as number) <= this.config.retries) {
+      this.pendingRequeues += 1;
+      this.events.push(now + this.config.retryDelaySeconds, EventKind.requeue, task, 0);
+    } else {
+      this.tasksFailed += 1;
+    }
   }
 
   /** Puts a free slot of a consuming pod at the back of the free-slot FIFO. */
@@ -230,9 +275,10 @@ export class WorkerDeployment {
     this.freeSlots += this.conc;
   }
 
-  private gone(pod: SimPod): void {
+  private gone(pod: SimPod, now: number): void {
     if (pod.state === PodState.terminating) this.nTerminating -= 1;
     pod.state = PodState.gone;
+    this.nodes?.release(pod.id, now);
   }
 
   /** Which pods the ReplicaSet deletes: core's `podsToDelete`, with the cost each pod carries. */
@@ -265,6 +311,7 @@ export class WorkerDeployment {
     if (pod.state === PodState.starting) {
       this.nStarting -= 1;
       pod.state = PodState.gone;
+      this.nodes?.release(pod.id, now);
       return;
     }
     this.nReady -= 1;
@@ -272,7 +319,7 @@ export class WorkerDeployment {
     pod.draining = false;
     pod.state = PodState.terminating;
     this.nTerminating += 1;
-    if (pod.busy === 0) this.gone(pod);
+    if (pod.busy === 0) this.gone(pod, now);
     else this.events.push(now + this.config.terminationGracePeriodSeconds, EventKind.graceExpired, pod.id, 0);
   }
 }

@@ -198,6 +198,11 @@ export class FloatList {
     this.length += 1;
   }
 
+  /** Drops the last value. */
+  pop(): void {
+    if (this.length > 0) this.length -= 1;
+  }
+
   /** A view of the filled part (shares memory). */
   view(): Float64Array {
     return this.buffer.subarray(0, this.length);

@@ -7,8 +7,17 @@ export interface RunMetrics {
     readonly p99: number;
     readonly max: number;
   };
-  /** Tasks still running when their worker's grace period ended; each was queued again. */
+  /**
+   * Tasks still running when their worker's grace period ended. Each stayed `running` until the
+   * heartbeat timeout, then was retried if it had retries left, else failed.
+   */
   readonly tasksKilled: number;
+  /** Killed tasks with no retry left: failed for good. */
+  readonly tasksFailed: number;
+  /** gRPC calls KEDA made to the scaler (GetMetrics and IsActive, for its polls and the HPA's reads). */
+  readonly kedaCalls: number;
+  /** Nodes the cluster autoscaler added (0 without node provisioning). */
+  readonly nodesProvisioned: number;
   /** Scale-in `drain`: workers told to stop consuming (cancel_consumer); 0 for other policies. */
   readonly drains: number;
   /** Scale-in `drain`: draining workers put back to work (add_consumer); 0 for other policies. */
@@ -42,7 +51,9 @@ export interface RunMetrics {
     /** Tasks of the served queues in the workload. */
     readonly total: number;
     readonly completed: number;
-    /** Not done when the run stopped (only when a configuration cannot drain the workload). */
+    /** Failed for good after being killed (= tasksFailed). */
+    readonly failed: number;
+    /** Neither done nor failed when the run stopped (only when a configuration cannot drain the workload). */
     readonly unfinished: number;
     /** Task starts, retries included; each gives one queue-wait sample. */
     readonly attempts: number;
@@ -55,6 +66,9 @@ export interface RawRun {
   readonly tasks: number;
   readonly completed: number;
   readonly tasksKilled: number;
+  readonly tasksFailed: number;
+  readonly kedaCalls: number;
+  readonly nodesProvisioned: number;
   readonly drains: number;
   readonly restores: number;
   readonly simulatedSeconds: number;
@@ -102,6 +116,9 @@ export function summarize(raw: RawRun): RunMetrics {
       max: round(waits.length > 0 ? (waits[waits.length - 1] as number) : 0, 3),
     },
     tasksKilled: raw.tasksKilled,
+    tasksFailed: raw.tasksFailed,
+    kedaCalls: raw.kedaCalls,
+    nodesProvisioned: raw.nodesProvisioned,
     drains: raw.drains,
     restores: raw.restores,
     workerSeconds: round(raw.workerSeconds, 3),
@@ -120,7 +137,8 @@ export function summarize(raw: RawRun): RunMetrics {
     tasks: {
       total: raw.tasks,
       completed: raw.completed,
-      unfinished: raw.tasks - raw.completed,
+      failed: raw.tasksFailed,
+      unfinished: raw.tasks - raw.completed - raw.tasksFailed,
       attempts: raw.waits.length,
     },
     simulatedSeconds: round(T, 3),

@@ -82,6 +82,19 @@ export const Stream = {
   pods: 1,
   scaleIn: 2,
   phase: 3,
+  nodes: 4,
+  replications: 5,
   /** Arrival process i of the workload uses ARRIVALS_BASE + i. */
   arrivalsBase: 1000,
 } as const;
+
+/**
+ * The seed of replication `r` of a run seeded `seed`: replication 0 is the seed itself (so one
+ * replication is the plain run), the others independent draws from a stream of their own. Every
+ * configuration gets the same replication seeds, so configurations are compared on the same
+ * workloads and random streams (common random numbers).
+ */
+export function replicationSeed(seed: number, r: number): number {
+  if (r === 0) return seed >>> 0;
+  return createRng((seed ^ Math.imul(r, 0x9e3779b9)) >>> 0, Stream.replications).nextUint32();
+}

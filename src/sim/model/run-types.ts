@@ -33,7 +33,10 @@ export interface SimLog {
   readonly scaleIn: ScaleInLogEntry[];
 }
 
-/** Sampled every `sampleSeconds`: what the report's timelines draw. */
+/**
+ * What the report's charts draw, as a step function: one entry whenever one of the series
+ * changed (each value holds until the next entry's time).
+ */
 export interface Timeline {
   readonly time: Float64Array;
   readonly queued: Float64Array;
@@ -46,7 +49,14 @@ export interface Timeline {
   readonly desired: Float64Array;
 }
 
+/** Every task start of a run: when the task was queued and how long it waited. */
+export interface TaskWaits {
+  readonly queuedAt: Float64Array;
+  readonly wait: Float64Array;
+}
+
 export interface RunOptions {
+  /** Record the exact timeline and every task's wait (the report's detail runs). */
   readonly recordTimeline?: boolean;
   readonly recordLog?: boolean;
   /**
@@ -57,10 +67,11 @@ export interface RunOptions {
 }
 
 export interface SimulationResult {
-  /** The configuration as run, with the HPA phase resolved. */
+  /** The configuration as run, with the loops' phases resolved. */
   readonly config: SimConfig;
   readonly metrics: RunMetrics;
   readonly timeline: Timeline | null;
+  readonly taskWaits: TaskWaits | null;
   readonly log: SimLog | null;
 }
 
@@ -72,9 +83,10 @@ export const EventKind = {
   complete: 0,
   podReady: 1,
   requeue: 2,
-  graceExpired: 3,
-  scalerTick: 4,
-  kedaPoll: 5,
-  hpaSync: 6,
-  sample: 7,
+  zombieFound: 3,
+  graceExpired: 4,
+  scalerTick: 5,
+  kedaPoll: 6,
+  hpaSync: 7,
+  sample: 8,
 } as const;

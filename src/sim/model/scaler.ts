@@ -51,7 +51,8 @@ export class SimulatedScaler {
   }
 
   decide(): ScalingDecision {
-    return decide({ queued: this.deployment.waiting.length, running: this.deployment.running }, this.spec);
+    // Tasks of killed workers are still `running` in the metastore, so the scaler counts them.
+    return decide({ queued: this.deployment.waiting.length, running: this.deployment.scalerRunning }, this.spec);
   }
 
   /** What GetMetrics answers: the plain formula, or with rank/drain the last tick's reported count. */

@@ -5,10 +5,12 @@ import type { SimConfig } from './config.js';
 import { WorkerDeployment } from './deployment.js';
 import { EventQueue } from './event-queue.js';
 import { summarize } from './metrics.js';
+import { NodePool } from './nodes.js';
 import { Stream, createRng } from './random.js';
 import type { RunOptions, SimLog, SimulationResult } from './run-types.js';
 import { EventKind } from './run-types.js';
 import { SimulatedScaler } from './scaler.js';
+import { TimelineRecorder } from './timeline-recorder.js';
 import { MAX_CONCURRENCY } from './worker-pod.js';
 import type { Workload } from './workload.js';
 
@@ -16,8 +18,18 @@ import type { Workload } from './workload.js';
  * A discrete-event simulation, in virtual seconds, of one Celery worker Deployment scaled by KEDA
  * and the HPA from this scaler's metric. KEDA and the HPA are core's model (`KedaScaledObject`),
  * every scaler answer is core's `decide()` and the scale-in core's ledger; this folder models what
- * happens around them: tasks, pods, the ReplicaSet, and when each control loop runs.
+ * happens around them: tasks, pods, nodes, the ReplicaSet, and when each control loop runs.
+ *
+ * The control loops (KEDA's poll, the HPA's sync, the scaler's tick) keep their instants in whole
+ * milliseconds, each a fixed phase plus a whole number of periods, so the times core's KEDA and
+ * HPA compare are exact. Each loop's phase is drawn uniformly from the seed, as a cluster's loops
+ * run wherever their process started them.
  */
+
+/** Converts seconds to whole milliseconds (the unit of core's KEDA and HPA). */
+function ms(seconds: number): number {
+  return Math.round(seconds * 1000);
+}
 
 /** Runs one configuration over one workload. Pure: the same inputs give the same result. */
 export function runSimulation(workload: Workload, config: SimConfig, options: RunOptions = {}): SimulationResult {
@@ -39,6 +51,16 @@ class Simulation {
   private nextArrival = 0;
   private lastPolledDesired = 0;
   private scaleEvents = 0;
+  /** gRPC calls KEDA made to the scaler: GetMetrics + IsActive per poll and per HPA read. */
+  private kedaCalls = 0;
+  private readonly pollPeriodMs: number;
+  private readonly hpaPeriodMs: number;
+  private readonly tickPeriodMs: number;
+  private nextPollMs: number;
+  private nextHpaMs: number;
+  private nextTickMs: number;
+  private readonly nodes: NodePool | null;
+  private readonly timeline: TimelineRecorder | null;
   private readonly scaleEventsByCause: Record<ScaleCause, number> = { 'keda-activation': 0, 'keda-cooldown': 0, 'keda-min': 0, hpa: 0 };
 
   constructor(
@@ -49,10 +71,28 @@ class Simulation {
     if (config.workerConcurrency > MAX_CONCURRENCY) {
       throw new RangeError(`workerConcurrency ${config.workerConcurrency} exceeds ${MAX_CONCURRENCY}`);
     }
+    this.pollPeriodMs = ms(config.pollingInterval);
+    this.hpaPeriodMs = ms(config.hpaSyncPeriodSeconds);
+    this.tickPeriodMs = ms(config.scalerTickSeconds);
+    // One draw per loop, always in this order, so fixing one phase leaves the others as they were.
     const phaseRng = createRng(config.seed, Stream.phase);
-    const hpaOffset = config.hpaSyncOffsetSeconds ?? Math.round(phaseRng.next() * config.hpaSyncPeriodSeconds * 1000) / 1000;
-    this.config = { ...config, hpaSyncOffsetSeconds: hpaOffset, initialReplicas: config.initialReplicas ?? config.minReplicaCount };
+    const phase = (fixedSeconds: number | null, periodMs: number): number => {
+      const drawn = Math.floor(phaseRng.next() * periodMs);
+      return fixedSeconds === null ? drawn : ms(fixedSeconds);
+    };
+    this.nextPollMs = phase(config.kedaPollOffsetSeconds, this.pollPeriodMs);
+    this.nextHpaMs = phase(config.hpaSyncOffsetSeconds, this.hpaPeriodMs);
+    this.nextTickMs = phase(config.scalerTickOffsetSeconds, this.tickPeriodMs);
+    this.config = {
+      ...config,
+      kedaPollOffsetSeconds: this.nextPollMs / 1000,
+      hpaSyncOffsetSeconds: this.nextHpaMs / 1000,
+      scalerTickOffsetSeconds: this.nextTickMs / 1000,
+      initialReplicas: config.initialReplicas ?? config.minReplicaCount,
+    };
     this.log = options.recordLog === true ? { scale: [], polls: [], pushes: [], hpaSyncs: [], scaleIn: [] } : null;
+    this.nodes = config.nodes === null ? null : new NodePool(config.nodes, createRng(config.seed, Stream.nodes));
+    this.timeline = options.recordTimeline === true ? new TimelineRecorder() : null;
 
     this.served = new Uint8Array(workload.queueNames.length);
     const servedNames = new Set(config.queues ?? workload.queueNames);
@@ -70,7 +110,9 @@ class Simulation {
       servedTasks,
       createRng(config.seed, Stream.pods),
       createRng(config.seed, Stream.scaleIn),
+      this.nodes,
       (name) => this.scaler.scaleIn?.forget(name),
+      options.recordTimeline === true,
     );
     this.scaler = new SimulatedScaler(this.config, workload, this.deployment, options.planEveryTick === true, this.log?.scaleIn ?? null);
     this.keda = new KedaScaledObject({
@@ -83,7 +125,7 @@ class Simulation {
       hpaTolerance: config.hpaTolerance,
       hpaBehavior: config.hpaBehavior,
     });
-    this.accounting = new Accounting(config.workerConcurrency, options.recordTimeline === true);
+    this.accounting = new Accounting(config.workerConcurrency);
   }
 
   run(): SimulationResult {
@@ -93,12 +135,14 @@ class Simulation {
     const d = this.deployment;
 
     d.startWith(config.initialReplicas ?? config.minReplicaCount, 0);
-    // KEDA's loop polls at once when the ScaledObject appears, then every pollingInterval
-    // (kedacore/keda `pkg/scaling/scale_handler.go` `startScaleLoop`).
-    this.events.push(0, EventKind.kedaPoll, 0, 0);
-    this.events.push(config.hpaSyncOffsetSeconds ?? 0, EventKind.hpaSync, 0, 0);
+    // KEDA's loop polls when the ScaledObject appears, then every pollingInterval (kedacore/keda
+    // `pkg/scaling/scale_handler.go` `startScaleLoop`); the ScaledObject is older than the
+    // workload, so the first poll of the run falls at the loop's phase.
+    this.events.push(this.nextPollMs / 1000, EventKind.kedaPoll, 0, 0);
+    this.events.push(this.nextHpaMs / 1000, EventKind.hpaSync, 0, 0);
     this.events.push(0, EventKind.sample, 0, 0);
-    if (config.trigger === 'external-push' || this.scaler.scaleIn !== null) this.events.push(0, EventKind.scalerTick, 0, 0);
+    if (config.trigger === 'external-push' || this.scaler.scaleIn !== null) this.events.push(this.nextTickMs / 1000, EventKind.scalerTick, 0, 0);
+    this.record();
 
     let totalWork = 0;
     for (let i = 0; i < n; i++) totalWork += duration[i] as number;
@@ -118,6 +162,7 @@ class Simulation {
           if (this.served[this.workload.queue[task] as number] === 1) {
             d.enqueue(task, this.now);
             d.dispatch(this.now);
+            this.record();
           }
           continue;
         }
@@ -128,6 +173,7 @@ class Simulation {
       if (t > horizon) break;
       this.advance(t);
       this.handle(kind, events.aOf(id), events.bOf(id), t);
+      this.record();
       if (kind >= EventKind.kedaPoll && this.quiescent()) break;
     }
     return this.result();
@@ -145,23 +191,29 @@ class Simulation {
       case EventKind.requeue:
         d.requeue(a, t);
         break;
+      case EventKind.zombieFound:
+        d.zombieFound(a, t);
+        break;
       case EventKind.graceExpired:
         d.graceExpired(a, t);
         break;
       case EventKind.scalerTick:
         this.scalerTick();
-        events.push(t + config.scalerTickSeconds, EventKind.scalerTick, 0, 0);
+        this.nextTickMs += this.tickPeriodMs;
+        events.push(this.nextTickMs / 1000, EventKind.scalerTick, 0, 0);
         break;
       case EventKind.kedaPoll:
         this.kedaPoll();
-        events.push(t + config.pollingInterval, EventKind.kedaPoll, 0, 0);
+        this.nextPollMs += this.pollPeriodMs;
+        events.push(this.nextPollMs / 1000, EventKind.kedaPoll, 0, 0);
         break;
       case EventKind.hpaSync:
         this.hpaSync();
-        events.push(t + config.hpaSyncPeriodSeconds, EventKind.hpaSync, 0, 0);
+        this.nextHpaMs += this.hpaPeriodMs;
+        events.push(this.nextHpaMs / 1000, EventKind.hpaSync, 0, 0);
         break;
       case EventKind.sample:
-        this.accounting.sample(t, d, () => this.scaler.metricFor(this.scaler.decide().desired));
+        this.accounting.sample(d);
         events.push(t + config.sampleSeconds, EventKind.sample, 0, 0);
         break;
     }
@@ -174,6 +226,7 @@ class Simulation {
       this.nextArrival >= this.workload.queuedAt.length &&
       d.waiting.length === 0 &&
       d.running === 0 &&
+      d.zombies === 0 &&
       d.pendingRequeues === 0 &&
       d.nStarting === 0 &&
       d.nTerminating === 0 &&
@@ -188,9 +241,18 @@ class Simulation {
     this.now = t;
   }
 
-  /** The simulated instant in whole milliseconds, the unit of core's KEDA and HPA model. */
+  /**
+   * The simulated instant in whole milliseconds, the unit of core's KEDA and HPA model. Called
+   * only from the control loops, whose instants are whole milliseconds divided by 1000, so the
+   * rounding gives back exactly the loop's own count.
+   */
   private nowMs(): number {
-    return Math.round(this.now * 1000);
+    return ms(this.now);
+  }
+
+  /** The report's timeline: the state after this event, when it is recorded. */
+  private record(): void {
+    this.timeline?.record(this.now, this.deployment, this.scaler.metricFor(this.scaler.decide().desired));
   }
 
   /** Sets the Deployment's spec.replicas; the ReplicaSet creates or removes pods at once. */
@@ -204,6 +266,9 @@ class Simulation {
 
   /** One operator poll: core's `decide()` answers IsActive and GetMetrics, core's KEDA acts. */
   private kedaPoll(): void {
+    // KEDA's external scaler answers a poll with GetMetrics, then IsActive (kedacore/keda
+    // `pkg/scalers/external_scaler.go` `GetMetricsAndActivity`).
+    this.kedaCalls += 2;
     const decision = this.scaler.decide();
     this.lastPolledDesired = this.scaler.metricFor(decision.desired);
     this.log?.polls.push({ time: this.now, active: decision.active, desired: this.lastPolledDesired });
@@ -228,9 +293,12 @@ class Simulation {
   private hpaSync(): void {
     const d = this.deployment;
     this.apply(
-      this.keda.hpaSync(this.nowMs(), d.specReplicas, d.nStarting + d.nReady, () =>
-        this.config.useCachedMetrics ? this.lastPolledDesired : this.scaler.metricFor(this.scaler.decide().desired),
-      ),
+      this.keda.hpaSync(this.nowMs(), d.specReplicas, d.nStarting + d.nReady, () => {
+        if (this.config.useCachedMetrics) return this.lastPolledDesired;
+        // Through KEDA's metrics adapter, which asks the scaler the same two calls as a poll.
+        this.kedaCalls += 2;
+        return this.scaler.metricFor(this.scaler.decide().desired);
+      }),
     );
     this.log?.hpaSyncs.push({ time: this.now, replicas: d.specReplicas });
   }
@@ -242,6 +310,9 @@ class Simulation {
       tasks: this.servedTasks,
       completed: d.completed,
       tasksKilled: d.tasksKilled,
+      tasksFailed: d.tasksFailed,
+      kedaCalls: this.kedaCalls,
+      nodesProvisioned: this.nodes?.nodesCreated ?? 0,
       drains: this.scaler.scaleIn?.drains ?? 0,
       restores: this.scaler.scaleIn?.restores ?? 0,
       simulatedSeconds: this.now,
@@ -258,6 +329,13 @@ class Simulation {
       unstableIntervals: a.unstableIntervals,
       sampleIntervals: a.sampleIntervals,
     });
-    return { config: this.config, metrics, timeline: this.accounting.finishTimeline(), log: this.log };
+    const waitQueuedAt = d.waitQueuedAt;
+    return {
+      config: this.config,
+      metrics,
+      timeline: this.timeline?.finish() ?? null,
+      taskWaits: waitQueuedAt === null ? null : { queuedAt: waitQueuedAt.view().slice(), wait: d.waits.view().slice() },
+      log: this.log,
+    };
   }
 }

@@ -12,18 +12,20 @@ describe('scale-in and Celery warm shutdown', () => {
   ]);
   const base = simConfig({ workerConcurrency: 1, minReplicaCount: 1, maxReplicaCount: 2, initialReplicas: 2, terminationGracePeriodSeconds: 100 });
 
-  it('kills a task still running when the grace period ends, counts it, and runs it again', () => {
+  it('kills a task still running when the grace period ends; it stays running until the heartbeat timeout, then is retried', () => {
     // Some seeds pick the busy pod: the ReplicaSet's choice is not load-aware.
-    const killing = Array.from({ length: 20 }, (_, seed) => runSimulation(workload, { ...base, seed })).filter(
+    const retried = { ...base, retries: 1, retryDelaySeconds: 60 };
+    const killing = Array.from({ length: 20 }, (_, seed) => runSimulation(workload, { ...retried, seed })).filter(
       (result) => result.metrics.tasksKilled > 0,
     );
     expect(killing.length).toBeGreaterThan(0);
     for (const result of killing) {
       expect(result.metrics.tasksKilled).toBe(1);
+      expect(result.metrics.tasksFailed).toBe(0);
       expect(result.metrics.tasks.attempts).toBe(3);
       expect(result.metrics.tasks.unfinished).toBe(0);
-      // Killed at 315 + 100 = 415 and run again from the start: done at 1415 at the earliest.
-      expect(result.metrics.simulatedSeconds).toBeGreaterThanOrEqual(1415);
+      // Killed at 315 + 100 = 415, found at 415 + 300, queued again 60 s later, run from the start.
+      expect(result.metrics.simulatedSeconds).toBeGreaterThanOrEqual(415 + 300 + 60 + 1000);
     }
   });
 

@@ -17,7 +17,10 @@ export function burst(n: number, at: number, duration: number): [number, number]
   return Array.from({ length: n }, () => [at, duration] as [number, number]);
 }
 
-/** A config with instant pod start and a fixed HPA phase, so times are easy to reason about. */
+/**
+ * A config with instant pod start and every loop at phase 0 (KEDA's first poll, the HPA's first
+ * sync and the scaler's first tick at t = 0), so times are easy to reason about.
+ */
 export function simConfig(overrides: Partial<SimConfig> = {}): SimConfig {
-  return { ...DEFAULT_CONFIG, podStartup: fixed(0), hpaSyncOffsetSeconds: 0, ...overrides };
+  return { ...DEFAULT_CONFIG, podStartup: fixed(0), kedaPollOffsetSeconds: 0, hpaSyncOffsetSeconds: 0, scalerTickOffsetSeconds: 0, ...overrides };
 }

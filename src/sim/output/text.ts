@@ -1,0 +1,167 @@
+import type { ConfigEstimate } from '../estimates.js';
+import type { SimConfig } from '../model/config.js';
+import { describeDistribution } from '../model/distribution.js';
+import { pointValue } from '../sweep-dimensions.js';
+import type { RecommendationOutcome, SimulationOutcome } from './document.js';
+import { configurationOf, workloadSummary } from './document.js';
+import { duration, given, int, num, percent, table, withCi } from './format.js';
+import { scaledObjectYaml } from './scaled-object.js';
+
+/*
+ * The readable output, made to fit an 80-column terminal: a block for one configuration, a
+ * table for a sweep, then the decision in words and the ScaledObject to paste.
+ */
+
+/** The configuration in a few short lines. */
+export function describeConfig(config: SimConfig, scaleIn: string = config.scaleInPolicy): string[] {
+  const hpa = config.hpaBehavior === null ? 'legacy (no behavior)' : `behavior, scale-down window ${config.hpaBehavior.scaleDown.stabilizationWindowSeconds} s`;
+  const nodes = config.nodes === null ? '' : `, ${config.nodes.podsPerNode} pods per new node (node start ${describeDistribution(config.nodes.startup)})`;
+  return [
+    `pollingInterval ${config.pollingInterval} s, cooldownPeriod ${config.cooldownPeriod} s, minReplicaCount ${config.minReplicaCount}, maxReplicaCount ${config.maxReplicaCount}`,
+    `trigger ${config.trigger}, HPA ${hpa}, scaleIn ${scaleIn}`,
+    `workers: concurrency ${config.workerConcurrency}, pod startup ${describeDistribution(config.podStartup)}${nodes}, grace ${config.terminationGracePeriodSeconds} s`,
+    `Airflow: retries ${config.retries}, retry_delay ${config.retryDelaySeconds} s, heartbeat timeout ${config.taskHeartbeatTimeoutSeconds} s; seed ${config.seed}`,
+  ];
+}
+
+function header(outcome: SimulationOutcome): string[] {
+  const wl = workloadSummary(outcome.workload);
+  const r = outcome.replications;
+  return [
+    `Workload: ${wl.name} (${wl.source}, ${int(wl.tasks)} tasks on ${wl.queues.join(', ')}, from ${wl.start.slice(0, 16).replace('T', ' ')} UTC)`,
+    r === 1
+      ? 'One replication: no confidence intervals (use --replications N for them).'
+      : `${r} replications per configuration; figures are means, ± a 95 % confidence interval.`,
+  ];
+}
+
+function killedLine(c: ConfigEstimate): string {
+  const m = c.metrics;
+  if (m.tasksKilled === 0) return 'none killed at scale-in';
+  return `${num(m.tasksKilled)} killed at scale-in (${num(m.tasksKilled - m.tasksFailed)} retried, ${num(m.tasksFailed)} failed)`;
+}
+
+function block(c: ConfigEstimate): string[] {
+  const m = c.metrics;
+  const e = c.estimates;
+  return [
+    `  queue wait     p95 ${withCi(e.p95WaitSeconds)} s, mean ${withCi(e.meanWaitSeconds)} s, max ${num(m.queueWaitSeconds.max)} s`,
+    `  cost           ${withCi(e.workerHours)} worker-hours, ${percent(m.idleFraction)} of paid slots idle, peak ${num(m.peakWorkers)} workers`,
+    `  scaling        ${withCi(e.scaleEvents)} scale events, under-provisioned ${duration(m.underProvisionedSeconds)}`,
+    `  tasks          ${int(m.tasks.completed)} of ${int(m.tasks.total)} done, ${killedLine(c)}${m.tasks.unfinished > 0 ? `, ${int(m.tasks.unfinished)} UNFINISHED` : ''}`,
+    ...(c.config.scaleInPolicy === 'drain' ? [`  scale-in       ${num(m.drains)} workers drained, ${num(m.restores)} put back to work`] : []),
+    `  load           KEDA calls the scaler ${num(c.kedaCallsPerMinute)} times a minute; the scaler reads the metastore ${num(c.metastoreQueriesPerMinute)}`,
+  ];
+}
+
+/** Splits a camelCase key over two header lines: `pollingInterval` → `polling` / `Interval`. */
+function twoLines(key: string): [string, string] {
+  const at = key.search(/[A-Z]/);
+  return at <= 0 ? ['', key] : [key.slice(0, at), key.slice(at)];
+}
+
+function sweepTable(outcome: SimulationOutcome): string[] {
+  const frontier = new Set(outcome.frontier);
+  const recommended = outcome.recommendation?.decision.run ?? null;
+  const axes = outcome.axes.map((a) => twoLines(a.name));
+  const head = [
+    ['', ...axes.map((a) => a[0]), 'p95 wait', 'worker-', 'tasks', 'scale', 'KEDA', ''],
+    ['#', ...axes.map((a) => a[1]), 's', 'hours', 'killed', 'events', 'calls/min', ''],
+  ];
+  const rows = outcome.configs.map((c) => {
+    const marks = [
+      recommended === c.run ? '<- recommended' : '',
+      c.current ? 'current' : '',
+      frontier.has(c.run) ? '*' : '',
+      c.unfinishedReplications > 0 ? 'UNFINISHED' : '',
+    ].filter((s) => s !== '');
+    return [
+      String(c.run),
+      ...outcome.axes.map((a) => pointValue(c.config, a.name)),
+      withCi(c.estimates.p95WaitSeconds),
+      withCi(c.estimates.workerHours),
+      num(c.estimates.tasksKilled.mean),
+      num(c.estimates.scaleEvents.mean),
+      num(c.kedaCallsPerMinute),
+      marks.join(' '),
+    ];
+  });
+  const last = head[0]?.length ?? 0;
+  return table(head, rows, (col) => col > 0 && col < last - 1);
+}
+
+function recommendationText(outcome: SimulationOutcome, r: RecommendationOutcome): string[] {
+  const d = r.decision;
+  const rule = `p95 queue wait <= ${given(r.sloP95Seconds)} s (upper end of the 95 % interval)${r.allowKilled ? '' : ', no task killed'}`;
+  if (d.run !== null) {
+    const c = outcome.configs[d.run - 1] as ConfigEstimate;
+    const tied = d.tied.length > 1 ? `Tied on cost with #${d.tied.filter((n) => n !== d.run).join(', #')}; #${d.run} is the gentlest (polls least often, fewest scale events).` : '';
+    return [
+      `Recommended: #${d.run}, the cheapest that meets the SLO (${rule}):`,
+      `  p95 ${withCi(c.estimates.p95WaitSeconds)} s, ${withCi(c.estimates.workerHours)} worker-hours, ${num(c.kedaCallsPerMinute)} KEDA calls a minute.`,
+      ...(tied === '' ? [] : [tied]),
+      '',
+      'ScaledObject:',
+      ...scaledObjectYaml(configurationOf(outcome, d.run)).trimEnd().split('\n').map((line) => `  ${line}`),
+    ];
+  }
+  const lines = [`No configuration meets the SLO (${rule}).`];
+  if (d.excludedForKills.length > 0) {
+    lines.push(`#${d.excludedForKills.join(', #')} would meet the wait, but kill tasks at scale-in (scaleIn drain kills none; --allow-killed accepts them).`);
+  }
+  if (d.nearest !== null) {
+    const n = outcome.configs[d.nearest - 1] as ConfigEstimate;
+    lines.push(`Nearest: #${n.run}, p95 ${withCi(n.estimates.p95WaitSeconds)} s at ${withCi(n.estimates.workerHours)} worker-hours.`);
+  }
+  if (r.limits.length > 0) {
+    lines.push(`What limits its p95 wait: its p95 with one limit taken away (same replications):`);
+    const rows = r.limits.map((l) => [l.limit, l.change, `${withCi(l.p95WaitSeconds)} s`, l.p95WaitSeconds.high <= r.sloP95Seconds ? 'would meet it' : '']);
+    lines.push(...table([], rows, (col) => col === 2).map((line) => `  ${line}`));
+  }
+  return lines;
+}
+
+/** The readable output: one block for a single configuration, a table for a sweep. */
+export function formatText(outcome: SimulationOutcome): string {
+  const lines = header(outcome);
+  const only = outcome.configs.length === 1 ? outcome.configs[0] : undefined;
+  if (only !== undefined) {
+    lines.push('', ...describeConfig(only.config), '', ...block(only));
+  } else {
+    const current = outcome.configs.find((c) => c.current);
+    if (current !== undefined) lines.push('', `Current configuration (#${current.run}):`, ...describeConfig(current.config).map((l) => `  ${l}`));
+    lines.push('', ...sweepTable(outcome), '');
+    lines.push(`* Pareto frontier: no other configuration is both cheaper and faster (p95).`);
+    const queries = [...new Set(outcome.configs.map((c) => num(c.metastoreQueriesPerMinute)))];
+    lines.push(`The scaler reads the metastore ${queries.join(' or ')} times a minute in every configuration.`);
+  }
+  if (outcome.recommendation !== null) lines.push('', ...recommendationText(outcome, outcome.recommendation));
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `--compare-scale-in`: one column per policy, one row per figure, so the policies read side by
+ * side. Worker-hours count every pod from creation to exit, draining and terminating included.
+ */
+export function formatComparison(outcome: SimulationOutcome): string {
+  const lines = header(outcome);
+  const first = outcome.configs[0];
+  if (first === undefined) return `${lines.join('\n')}\n`;
+  lines.push('', ...describeConfig(first.config, 'compared'), '');
+  const figures: [string, (c: ConfigEstimate) => string][] = [
+    ['tasks killed', (c) => withCi(c.estimates.tasksKilled)],
+    ['  then failed', (c) => num(c.metrics.tasksFailed)],
+    ['worker-hours', (c) => withCi(c.estimates.workerHours)],
+    ['p95 wait (s)', (c) => withCi(c.estimates.p95WaitSeconds)],
+    ['peak workers', (c) => num(c.metrics.peakWorkers)],
+    ['drains', (c) => num(c.metrics.drains)],
+    ['restores', (c) => num(c.metrics.restores)],
+  ];
+  if (outcome.configs.some((c) => c.unfinishedReplications > 0)) figures.push(['UNFINISHED tasks', (c) => num(c.metrics.tasks.unfinished)]);
+  const head = [['scale-in', ...outcome.configs.map((c) => c.config.scaleInPolicy)]];
+  const rows = figures.map(([label, value]) => [label, ...outcome.configs.map(value)]);
+  lines.push(...table(head, rows, (col) => col > 0), '');
+  lines.push('drains: busy surplus workers told to stop consuming (cancel_consumer);');
+  lines.push('restores: draining workers put back to work (add_consumer).');
+  return `${lines.join('\n')}\n`;
+}
