@@ -1,69 +1,62 @@
+import { Cron } from 'croner';
+
 /**
- * Five-field cron expressions (minute hour day-of-month month day-of-week), evaluated in UTC, as
- * in Airflow's `schedule` strings: `*`, numbers, ranges `a-b`, steps (`*` or a range
- * followed by `/n`), and comma-separated lists.
- * Day-of-week 0 and 7 are Sunday. When both day fields are restricted, either may match (Vixie
- * cron, croniter). Names (`MON`, `JAN`) and macros (`@hourly`) are not supported.
+ * Cron schedules as Airflow's `schedule` strings write them, evaluated in UTC: five fields
+ * (minute hour day-of-month month day-of-week) with numbers, ranges, steps, lists, month and
+ * weekday names, or a preset. Parsed and stepped by croner; when both day fields are restricted
+ * either may match, as croniter (which Airflow uses) has it.
  */
 export interface CronSchedule {
   readonly expression: string;
-  matches(epochMs: number): boolean;
+  /** Instants (ms since the epoch) in [fromMs, untilMs) at which the schedule fires, in order. */
+  runs(fromMs: number, untilMs: number): number[];
 }
 
-const FIELDS = [
-  { name: 'minute', min: 0, max: 59 },
-  { name: 'hour', min: 0, max: 23 },
-  { name: 'day-of-month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12 },
-  { name: 'day-of-week', min: 0, max: 7 },
-] as const;
+/**
+ * Airflow's presets (`cron_presets` in airflow-core/src/airflow/utils/dates.py): Airflow turns
+ * these into expressions before croniter sees them. croniter's own aliases (@midnight,
+ * @annually) are croner's too.
+ */
+const AIRFLOW_PRESETS: Readonly<Record<string, string>> = {
+  '@hourly': '0 * * * *',
+  '@daily': '0 0 * * *',
+  '@weekly': '0 0 * * 0',
+  '@monthly': '0 0 1 * *',
+  '@quarterly': '0 0 1 */3 *',
+  '@yearly': '0 0 1 1 *',
+};
 
-function parseField(text: string, min: number, max: number, name: string): { set: Set<number>; star: boolean } {
-  const set = new Set<number>();
-  let star = false;
-  for (const part of text.split(',')) {
-    const match = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
-    if (match === null) throw new Error(`${name} field ${JSON.stringify(part)} is not a number, range, step or *`);
-    const [, whole, lo, hi, step] = match;
-    let from = min;
-    let to = max;
-    if (whole === '*') {
-      if (step === undefined) star = true;
-    } else {
-      from = Number(lo);
-      to = hi === undefined ? (step === undefined ? from : max) : Number(hi);
-    }
-    const by = step === undefined ? 1 : Number(step);
-    if (from < min || to > max || from > to) throw new Error(`${name} field ${JSON.stringify(part)} is outside ${min}-${max}`);
-    if (by < 1) throw new Error(`${name} field ${JSON.stringify(part)} has a step below 1`);
-    for (let v = from; v <= to; v += by) set.add(v);
-  }
-  return { set, star };
-}
+/** Presets that are schedules but not cron: Airflow runs them once, or back to back. */
+const NOT_CRON: Readonly<Record<string, string>> = {
+  '@once': 'runs once: give it as a burst with every: and from:/until:, or replay a trace',
+  '@continuous': 'starts a run as soon as the last ends: replay a trace of it instead',
+};
 
-/** Parses an expression; throws an Error saying which field is wrong. */
+/** Parses an expression or preset; throws an Error saying what is wrong. */
 export function parseCron(expression: string): CronSchedule {
-  const parts = expression.trim().split(/\s+/);
-  if (parts.length !== 5) throw new Error(`needs 5 fields (minute hour day-of-month month day-of-week), got ${parts.length}`);
-  const [minute, hour, dom, month, dow] = FIELDS.map((f, i) => parseField(parts[i] ?? '', f.min, f.max, f.name)) as [
-    ReturnType<typeof parseField>,
-    ReturnType<typeof parseField>,
-    ReturnType<typeof parseField>,
-    ReturnType<typeof parseField>,
-    ReturnType<typeof parseField>,
-  ];
-  if (dow.set.has(7)) dow.set.add(0);
+  const text = expression.trim();
+  const lower = text.toLowerCase();
+  const notCron = NOT_CRON[lower];
+  if (notCron !== undefined) throw new Error(`${text} is not a cron schedule: it ${notCron}`);
+  const pattern = AIRFLOW_PRESETS[lower] ?? text;
+  if (!pattern.startsWith('@') && pattern.split(/\s+/).length !== 5) {
+    throw new Error(`needs 5 fields (minute hour day-of-month month day-of-week) or a preset such as @hourly, got ${pattern.split(/\s+/).length}`);
+  }
+  let cron: Cron;
+  try {
+    cron = new Cron(pattern, { paused: true, timezone: 'UTC', mode: '5-part' });
+  } catch (err) {
+    throw new Error((err as Error).message.replace(/^CronPattern: /, ''), { cause: err });
+  }
   return {
-    expression,
-    matches(epochMs: number): boolean {
-      const d = new Date(epochMs);
-      if (!minute.set.has(d.getUTCMinutes()) || !hour.set.has(d.getUTCHours()) || !month.set.has(d.getUTCMonth() + 1)) {
-        return false;
+    expression: text,
+    runs(fromMs: number, untilMs: number): number[] {
+      const out: number[] = [];
+      // nextRun is strictly after its argument: start one millisecond early to include fromMs.
+      for (let next = cron.nextRun(new Date(fromMs - 1)); next !== null && next.getTime() < untilMs; next = cron.nextRun(next)) {
+        out.push(next.getTime());
       }
-      const domOk = dom.set.has(d.getUTCDate());
-      const dowOk = dow.set.has(d.getUTCDay());
-      if (dom.star || dow.star) return domOk && dowOk;
-      return domOk || dowOk;
+      return out;
     },
   };
 }

@@ -2,6 +2,7 @@ import type { HpaScalingPolicy, PartialHpaBehavior, PartialScalingRules, SelectP
 import { defaultBehavior } from '../../core/hpa-behavior.js';
 import type { SimConfig, TriggerType } from '../model/config.js';
 import { COMPARED_SCALE_IN_POLICIES, SCALE_IN_POLICY_ALIASES, scaleInPolicyNamed } from '../model/config.js';
+import type { NodeProvisioning } from '../model/nodes.js';
 import type { Path, ScenarioReader } from './reader.js';
 
 /** Reads the optional settings sections into config overrides. */
@@ -13,7 +14,7 @@ export function readSettings(r: ScenarioReader, doc: Record<string, unknown>): P
   if (doc['seed'] !== undefined) set('seed', r.number(['seed'], doc['seed'], { min: 0, max: 4294967295, integer: true }));
 
   if (doc['workers'] !== undefined) {
-    const w = r.mapping(['workers'], doc['workers'], ['concurrency', 'startup', 'terminationGracePeriodSeconds', 'scaleIn', 'initialReplicas']);
+    const w = r.mapping(['workers'], doc['workers'], ['concurrency', 'startup', 'terminationGracePeriodSeconds', 'scaleIn', 'initialReplicas', 'nodes']);
     if (w !== undefined) {
       if (w['concurrency'] !== undefined) set('workerConcurrency', r.number(['workers', 'concurrency'], w['concurrency'], { min: 1, max: 1024, integer: true }));
       if (w['startup'] !== undefined) set('podStartup', r.distribution(['workers', 'startup'], w['startup']));
@@ -26,6 +27,18 @@ export function readSettings(r: ScenarioReader, doc: Record<string, unknown>): P
         else r.problem(['workers', 'scaleIn'], w['scaleIn'], `must be one of ${COMPARED_SCALE_IN_POLICIES.join(', ')} (or the old names ${Object.keys(SCALE_IN_POLICY_ALIASES).join(', ')})`);
       }
       if (w['initialReplicas'] !== undefined) set('initialReplicas', r.number(['workers', 'initialReplicas'], w['initialReplicas'], { min: 0, max: 100_000, integer: true }));
+      if (w['nodes'] !== undefined) set('nodes', readNodes(r, w['nodes']));
+    }
+  }
+
+  if (doc['airflow'] !== undefined) {
+    const a = r.mapping(['airflow'], doc['airflow'], ['retries', 'retryDelay', 'taskInstanceHeartbeatTimeout']);
+    if (a !== undefined) {
+      if (a['retries'] !== undefined) set('retries', r.number(['airflow', 'retries'], a['retries'], { min: 0, max: 100, integer: true }));
+      if (a['retryDelay'] !== undefined) set('retryDelaySeconds', r.duration(['airflow', 'retryDelay'], a['retryDelay'], { min: 0, max: 86_400 }));
+      if (a['taskInstanceHeartbeatTimeout'] !== undefined) {
+        set('taskHeartbeatTimeoutSeconds', r.duration(['airflow', 'taskInstanceHeartbeatTimeout'], a['taskInstanceHeartbeatTimeout'], { min: 1, max: 86_400 }));
+      }
     }
   }
 
@@ -56,18 +69,34 @@ export function readSettings(r: ScenarioReader, doc: Record<string, unknown>): P
 
   if (doc['simulation'] !== undefined) {
     const s = r.mapping(['simulation'], doc['simulation'], [
-      'hpaSyncPeriodSeconds', 'hpaSyncOffsetSeconds', 'hpaTolerance', 'scalerTickSeconds', 'retryDelaySeconds', 'sampleSeconds',
+      'hpaSyncPeriodSeconds', 'hpaSyncOffsetSeconds', 'kedaPollOffsetSeconds', 'scalerTickOffsetSeconds', 'hpaTolerance', 'scalerTickSeconds',
+      'retryDelaySeconds', 'sampleSeconds',
     ]);
     if (s !== undefined) {
       if (s['hpaSyncPeriodSeconds'] !== undefined) set('hpaSyncPeriodSeconds', r.duration(['simulation', 'hpaSyncPeriodSeconds'], s['hpaSyncPeriodSeconds'], { min: 0, exclusiveMin: true }));
-      if (s['hpaSyncOffsetSeconds'] !== undefined) set('hpaSyncOffsetSeconds', r.duration(['simulation', 'hpaSyncOffsetSeconds'], s['hpaSyncOffsetSeconds']));
+      // Fixed phases (the default draws them per replication); configProblems bounds them by their period.
+      if (s['hpaSyncOffsetSeconds'] !== undefined) set('hpaSyncOffsetSeconds', r.duration(['simulation', 'hpaSyncOffsetSeconds'], s['hpaSyncOffsetSeconds'], { min: 0, max: 3600 }));
+      if (s['kedaPollOffsetSeconds'] !== undefined) set('kedaPollOffsetSeconds', r.duration(['simulation', 'kedaPollOffsetSeconds'], s['kedaPollOffsetSeconds'], { min: 0, max: 86_400 }));
+      if (s['scalerTickOffsetSeconds'] !== undefined) set('scalerTickOffsetSeconds', r.duration(['simulation', 'scalerTickOffsetSeconds'], s['scalerTickOffsetSeconds'], { min: 0, max: 3600 }));
       if (s['hpaTolerance'] !== undefined) set('hpaTolerance', r.number(['simulation', 'hpaTolerance'], s['hpaTolerance'], { min: 0, max: 1 }));
       if (s['scalerTickSeconds'] !== undefined) set('scalerTickSeconds', r.duration(['simulation', 'scalerTickSeconds'], s['scalerTickSeconds'], { min: 0, exclusiveMin: true }));
-      if (s['retryDelaySeconds'] !== undefined) set('retryDelaySeconds', r.duration(['simulation', 'retryDelaySeconds'], s['retryDelaySeconds']));
+      // Earlier home of airflow.retryDelay; still read.
+      if (s['retryDelaySeconds'] !== undefined) set('retryDelaySeconds', r.duration(['simulation', 'retryDelaySeconds'], s['retryDelaySeconds'], { min: 0, max: 86_400 }));
       if (s['sampleSeconds'] !== undefined) set('sampleSeconds', r.duration(['simulation', 'sampleSeconds'], s['sampleSeconds'], { min: 0, exclusiveMin: true }));
     }
   }
   return settings;
+}
+
+/** `workers.nodes`: node provisioning (Cluster Autoscaler, Karpenter); see model/nodes.ts. */
+function readNodes(r: ScenarioReader, value: unknown): NodeProvisioning | undefined {
+  const n = r.mapping(['workers', 'nodes'], value, ['podsPerNode', 'startup', 'emptyNodeSeconds']);
+  if (n === undefined) return undefined;
+  const podsPerNode = r.number(['workers', 'nodes', 'podsPerNode'], n['podsPerNode'], { min: 1, max: 1000, integer: true });
+  const startup = n['startup'] === undefined ? { distribution: 'fixed' as const, seconds: 90 } : r.distribution(['workers', 'nodes', 'startup'], n['startup']);
+  const empty = n['emptyNodeSeconds'] === undefined ? 600 : r.duration(['workers', 'nodes', 'emptyNodeSeconds'], n['emptyNodeSeconds'], { min: 0, max: 86_400 });
+  if (podsPerNode === undefined || startup === undefined || empty === undefined) return undefined;
+  return { podsPerNode, startup, emptyNodeSeconds: empty };
 }
 
 /** `advanced.horizontalPodAutoscalerConfig.behavior`; missing fields get Kubernetes defaults. */

@@ -24,7 +24,7 @@ export interface Scenario {
 }
 const DEFAULT_START = Date.UTC(2024, 0, 1); // a Monday, 00:00 UTC
 
-const TOP_KEYS = ['name', 'seed', 'duration', 'start', 'queues', 'trace', 'workers', 'scaledObject', 'simulation'] as const;
+const TOP_KEYS = ['name', 'seed', 'duration', 'start', 'queues', 'trace', 'workers', 'scaledObject', 'airflow', 'simulation'] as const;
 /** Parses scenario YAML text; `file` is used in messages and to resolve a relative `trace`. */
 export function parseScenario(text: string, file: string): Scenario {
   const where = basename(file);

@@ -48,9 +48,7 @@ function generateArrivals(process: ArrivalProcess, rng: Rng, startEpochMs: numbe
   };
   const schedule = process.schedule;
   if ('cron' in schedule) {
-    for (let minute = Math.ceil(from / 60) * 60; minute < until; minute += 60) {
-      if (schedule.cron.matches(startEpochMs + minute * 1000)) burst(minute);
-    }
+    for (const at of schedule.cron.runs(startEpochMs + from * 1000, startEpochMs + until * 1000)) burst((at - startEpochMs) / 1000);
   } else {
     const first = schedule.offset >= from ? schedule.offset : schedule.offset + Math.ceil((from - schedule.offset) / schedule.every) * schedule.every;
     for (let at = first; at < until; at += schedule.every) burst(at);

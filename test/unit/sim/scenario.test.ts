@@ -56,7 +56,7 @@ workers:
       'bad.yaml: queues.default.arrivals[0].poisson.duration.sigma: (missing) must be a number from 0 to 10',
       'bad.yaml: queues.default.arrivals[1].poison is not a known key (did you mean "poisson"?)',
       'bad.yaml: queues.default.arrivals[2].burst.tasks: 2.5 must be a whole number from 1 to 10000000',
-      'bad.yaml: queues.default.arrivals[2].burst.cron: "61 * * * *" is not a cron expression: minute field "61" is outside 0-59',
+      'bad.yaml: queues.default.arrivals[2].burst.cron: "61 * * * *" is not a cron expression: Invalid value for minute: 61',
     ]);
   });
 
@@ -151,16 +151,32 @@ describe('workload generation', () => {
 });
 
 describe('cron and timestamps', () => {
-  it('matches minute, hour, ranges, steps and either day field', () => {
+  it('fires on minutes, hours, ranges, steps, names and either day field, in UTC', () => {
     const at = (iso: string): number => Date.parse(iso);
-    const weekdays = parseCron('30 6 * * 1-5');
-    expect(weekdays.matches(at('2024-01-01T06:30:00Z'))).toBe(true); // Monday
-    expect(weekdays.matches(at('2024-01-06T06:30:00Z'))).toBe(false); // Saturday
-    const firstOrSunday = parseCron('0 0 1 * 0');
-    expect(firstOrSunday.matches(at('2024-01-07T00:00:00Z'))).toBe(true); // a Sunday
-    expect(firstOrSunday.matches(at('2024-02-01T00:00:00Z'))).toBe(true); // the 1st
-    expect(firstOrSunday.matches(at('2024-02-02T00:00:00Z'))).toBe(false);
+    const runs = (expression: string, from: string, until: string): string[] =>
+      parseCron(expression).runs(at(from), at(until)).map((ms) => new Date(ms).toISOString().slice(0, 16));
+    expect(runs('30 6 * * 1-5', '2024-01-05T00:00:00Z', '2024-01-09T00:00:00Z')).toEqual(['2024-01-05T06:30', '2024-01-08T06:30']);
+    expect(runs('30 6 * * MON-FRI', '2024-01-05T00:00:00Z', '2024-01-09T00:00:00Z')).toEqual(['2024-01-05T06:30', '2024-01-08T06:30']);
+    // Both day fields restricted: either matches (Vixie cron, croniter).
+    expect(runs('0 0 1 * 0', '2024-01-31T00:00:00Z', '2024-02-12T00:00:00Z')).toEqual(['2024-02-01T00:00', '2024-02-04T00:00', '2024-02-11T00:00']);
+    // The start is included, the end is not.
+    expect(runs('*/20 * * * *', '2024-01-01T00:00:00Z', '2024-01-01T01:00:00Z')).toEqual(['2024-01-01T00:00', '2024-01-01T00:20', '2024-01-01T00:40']);
     expect(() => parseCron('* * *')).toThrow('needs 5 fields');
+  });
+
+  it("takes Airflow's presets, @quarterly included, and explains the ones that are not cron", () => {
+    const at = (iso: string): number => Date.parse(iso);
+    const count = (expression: string): number => parseCron(expression).runs(at('2024-01-01T00:00:00Z'), at('2025-01-01T00:00:00Z')).length;
+    expect(count('@hourly')).toBe(366 * 24);
+    expect(count('@daily')).toBe(366);
+    expect(count('@midnight')).toBe(366);
+    expect(count('@weekly')).toBe(52);
+    expect(count('@monthly')).toBe(12);
+    expect(count('@quarterly')).toBe(4);
+    expect(count('@yearly')).toBe(1);
+    expect(count('@annually')).toBe(1);
+    expect(() => parseCron('@once')).toThrow('@once is not a cron schedule: it runs once');
+    expect(() => parseCron('@continuous')).toThrow('is not a cron schedule');
   });
 
   it('reads ISO-8601 with or without an offset (UTC), and PostgreSQL text form', () => {
