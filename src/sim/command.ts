@@ -12,10 +12,10 @@ import type { SimConfig } from './model/config.js';
 import { COMPARED_SCALE_IN_POLICIES, DEFAULT_CONFIG, configProblems } from './model/config.js';
 import type { RecommendationOutcome, SimulationOutcome } from './output/document.js';
 import { buildDocument, configJson } from './output/document.js';
-import { renderReport } from './output/report.js';
+import { featuredConfigs, renderReport } from './output/report.js';
 import { formatComparison, formatText } from './output/text.js';
 import { expandGrid } from './sweep-dimensions.js';
-import { runReplications } from './sweep.js';
+import { runDetail, runReplications } from './sweep.js';
 import { EXIT_NO_CONFIGURATION, SIMULATE_USAGE } from './usage.js';
 import { loadWorkloads } from './workloads.js';
 
@@ -44,7 +44,9 @@ const sameConfig = (a: SimConfig, b: SimConfig): boolean => JSON.stringify(confi
 
 /** The configurations to run: the sweep's grid with the current one among them, or one per policy. */
 function configurations(base: SimConfig, request: SimulateRequest): { configs: SimConfig[]; current: number } {
-  if (request.compareScaleIn) return { configs: COMPARED_SCALE_IN_POLICIES.map((policy) => ({ ...base, scaleInPolicy: policy })), current: -1 };
+  if (request.compareScaleIn) {
+    return { configs: COMPARED_SCALE_IN_POLICIES.map((policy) => ({ ...base, scaleInPolicy: policy })), current: COMPARED_SCALE_IN_POLICIES.indexOf(base.scaleInPolicy) };
+  }
   const grid = expandGrid(base, request.axes);
   const problems = grid.flatMap(({ config, point }) => {
     const where = Object.keys(point).length === 0 ? '' : ` (sweep ${Object.entries(point).map(([k, x]) => `${k}=${x}`).join(' ')})`;
@@ -75,7 +77,8 @@ async function simulate(request: SimulateRequest, io: CommandIo): Promise<Simula
     const rule = { sloP95Seconds: request.sloP95, allowKilled: request.allowKilled };
     const decision = decide(estimates, rule);
     const nearest = decision.nearest === null ? undefined : estimates[decision.nearest - 1];
-    const limits = decision.run === null && nearest !== undefined ? await findLimits(workloads, nearest, { replications: R, ...threads }) : [];
+    const killsOnly = decision.nearest !== null && decision.excludedForKills.includes(decision.nearest);
+    const limits = decision.run === null && nearest !== undefined ? await findLimits(workloads, nearest, killsOnly, { replications: R, ...threads }) : [];
     recommendation = { ...rule, decision, limits };
   }
   const [workload] = workloads;
@@ -103,7 +106,8 @@ export async function simulateCommand(argv: readonly string[], io: CommandIo): P
     const outcome = await simulate(request, io);
     if (request.report !== null) {
       try {
-        writeFileSync(request.report, renderReport(outcome));
+        const featured = featuredConfigs(outcome).map((f) => ({ ...f, detail: runDetail(outcome.workloads, f.estimate.config) }));
+        writeFileSync(request.report, renderReport(outcome, featured));
       } catch (err) {
         throw new SimInputError([`cannot write --report ${describeValue(request.report)}: ${(err as Error).message}`]);
       }

@@ -22,7 +22,10 @@ export interface Decision {
   readonly run: number | null;
   /** Run numbers tied with the cheapest (itself included), gentlest first. */
   readonly tied: readonly number[];
-  /** When none qualifies: the configuration closest to the SLO (lowest p95 upper bound). */
+  /**
+   * When none qualifies: the cheapest that meets the wait but kills tasks, else the one closest
+   * to the SLO (lowest p95 upper bound).
+   */
   readonly nearest: number | null;
   /** Configurations within the SLO that were left out only because they kill tasks. */
   readonly excludedForKills: readonly number[];
@@ -51,6 +54,9 @@ export function decide(configs: readonly ConfigEstimate[], rule: DecisionRule): 
   const qualifying = inSlo.filter((c) => rule.allowKilled || killsNothing(c));
   const excludedForKills = inSlo.filter((c) => !qualifying.includes(c)).map((c) => c.run);
   if (qualifying.length === 0) {
+    // Meeting the wait but killing tasks is nearest: only the scale-in needs changing.
+    const killing = inSlo.filter((c) => !killsNothing(c)).sort((a, b) => a.estimates.workerHours.mean - b.estimates.workerHours.mean || a.run - b.run)[0];
+    if (killing !== undefined) return { run: null, tied: [], nearest: killing.run, excludedForKills };
     const finished = configs.filter((c) => c.unfinishedReplications === 0);
     const safe = finished.filter((c) => rule.allowKilled || killsNothing(c));
     const pool = safe.length > 0 ? safe : finished.length > 0 ? finished : configs;

@@ -12,13 +12,25 @@ import { runReplications } from './sweep.js';
 /** Highest maxReplicaCount the "no maxReplicaCount" variant uses. */
 const UNBOUNDED_REPLICAS = 100_000;
 
+type Variant = { limit: Limit['limit']; change: string; config: SimConfig };
+
+/**
+ * A configuration that meets the wait but kills tasks: the same with the scaler's drain-then-remove
+ * (or, when it drains already, a grace period long enough for its tasks).
+ */
+function withoutKills(config: SimConfig): Variant[] {
+  if (config.scaleInPolicy !== 'drain') return [{ limit: 'killed tasks', change: 'scaleIn drain', config: { ...config, scaleInPolicy: 'drain' } }];
+  const grace = Math.max(3600, config.terminationGracePeriodSeconds * 4);
+  return [{ limit: 'killed tasks', change: `terminationGracePeriodSeconds ${grace}`, config: { ...config, terminationGracePeriodSeconds: grace } }];
+}
+
 /**
  * What limits p95 wait in a configuration: the same replications again, each with one limit
  * taken away. The changes are not advice (instant pods do not exist); they say where the wait
  * comes from, so a person knows which lever could move it.
  */
-function variants(config: SimConfig): { limit: Limit['limit']; change: string; config: SimConfig }[] {
-  const out: { limit: Limit['limit']; change: string; config: SimConfig }[] = [
+function withoutWaitLimits(config: SimConfig): Variant[] {
+  const out: Variant[] = [
     { limit: 'pod startup', change: 'pods ready at once (nodes too)', config: { ...config, podStartup: fixed(0), nodes: null } },
   ];
   const unbounded = Math.min(UNBOUNDED_REPLICAS, config.maxReplicaCount * 10);
@@ -42,14 +54,26 @@ function variants(config: SimConfig): { limit: Limit['limit']; change: string; c
   return out;
 }
 
-/** Each limit's p95 wait when removed from `nearest`, largest gain first. */
-export async function findLimits(workloads: readonly Workload[], nearest: ConfigEstimate, options: ReplicationOptions): Promise<Limit[]> {
-  const tried = variants(nearest.config);
+/**
+ * For the configuration nearest to qualifying: when it meets the wait but kills tasks, the same
+ * without kills; otherwise each limit of its p95 wait taken away, largest gain first.
+ */
+export async function findLimits(workloads: readonly Workload[], nearest: ConfigEstimate, killsOnly: boolean, options: ReplicationOptions): Promise<Limit[]> {
+  const tried = killsOnly ? withoutKills(nearest.config) : withoutWaitLimits(nearest.config);
   const runs = await runReplications(
     workloads,
     tried.map((t) => t.config),
     options,
   );
-  const limits = tried.map((t, i) => ({ limit: t.limit, change: t.change, p95WaitSeconds: estimate(samplesOf(runs[i] ?? []).p95WaitSeconds) }));
+  const limits = tried.map((t, i) => {
+    const samples = samplesOf(runs[i] ?? []);
+    return {
+      limit: t.limit,
+      change: t.change,
+      p95WaitSeconds: estimate(samples.p95WaitSeconds),
+      workerHours: estimate(samples.workerHours),
+      tasksKilled: estimate(samples.tasksKilled),
+    };
+  });
   return limits.sort((a, b) => a.p95WaitSeconds.mean - b.p95WaitSeconds.mean);
 }

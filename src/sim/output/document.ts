@@ -12,10 +12,12 @@ import { scaledObjectSettings, scaledObjectYaml } from './scaled-object.js';
 /** What would lift p95 wait, tried on the nearest configuration when none meets the SLO. */
 export interface Limit {
   /** What the change removes: pod startup, maxReplicaCount, the HPA's ramp, or polling. */
-  readonly limit: 'pod startup' | 'maxReplicaCount' | "the HPA's ramp" | 'polling';
+  readonly limit: 'pod startup' | 'maxReplicaCount' | "the HPA's ramp" | 'polling' | 'killed tasks';
   /** The change, in plain words. */
   readonly change: string;
   readonly p95WaitSeconds: Estimate;
+  readonly workerHours: Estimate;
+  readonly tasksKilled: Estimate;
 }
 
 export interface RecommendationOutcome {
@@ -171,7 +173,13 @@ function recommendationJson(outcome: SimulationOutcome, r: RecommendationOutcome
       nearest === undefined
         ? null
         : { run: nearest.run, configuration: configurationOf(outcome, nearest.run), p95WaitSeconds: roundEstimate(nearest.estimates.p95WaitSeconds, 3) },
-    limits: r.limits.map((l) => ({ limit: l.limit, change: l.change, p95WaitSeconds: roundEstimate(l.p95WaitSeconds, 3) })),
+    limits: r.limits.map((l) => ({
+      limit: l.limit,
+      change: l.change,
+      p95WaitSeconds: roundEstimate(l.p95WaitSeconds, 3),
+      workerHours: roundEstimate(l.workerHours, 3),
+      tasksKilled: roundEstimate(l.tasksKilled, 2),
+    })),
   };
 }
 

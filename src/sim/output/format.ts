@@ -15,6 +15,7 @@ export function int(value: number): string {
 export function num(value: number): string {
   const a = Math.abs(value);
   if (a === 0) return '0';
+  if (Number.isInteger(value)) return INT.format(value);
   if (a >= 100) return INT.format(Math.round(value));
   if (a >= 10) return value.toFixed(1);
   if (a >= 1) return value.toFixed(1);
@@ -42,9 +43,12 @@ function decimalsFor(value: number): number {
 export function withCi(e: Estimate): string {
   const half = (e.high - e.low) / 2;
   const decimals = decimalsFor(e.mean);
-  const fmt = (v: number): string => (decimals === 0 ? int(v) : v.toFixed(decimals));
-  if (!(half > 0)) return e.mean === 0 ? '0' : fmt(e.mean);
-  return `${fmt(e.mean)} ±${fmt(half)}`;
+  const fmt = (v: number, d: number): string => (d === 0 ? int(v) : v.toFixed(d));
+  if (!(half > 0)) return e.mean === 0 ? '0' : fmt(e.mean, decimals);
+  // The half-width keeps one significant digit even when the mean's precision would round it to 0.
+  let halfDecimals = decimals;
+  while (halfDecimals < 3 && Number(half.toFixed(halfDecimals)) === 0) halfDecimals += 1;
+  return `${fmt(e.mean, decimals)} ±${fmt(half, halfDecimals)}`;
 }
 
 /** A number the user gave, as they gave it. */

@@ -92,12 +92,12 @@ function sweepTable(outcome: SimulationOutcome): string[] {
 
 function recommendationText(outcome: SimulationOutcome, r: RecommendationOutcome): string[] {
   const d = r.decision;
-  const rule = `p95 queue wait <= ${given(r.sloP95Seconds)} s (upper end of the 95 % interval)${r.allowKilled ? '' : ', no task killed'}`;
+  const rule = `p95 queue wait <= ${given(r.sloP95Seconds)} s at the upper end of its 95 % interval${r.allowKilled ? '' : ', and no task killed'}`;
   if (d.run !== null) {
     const c = outcome.configs[d.run - 1] as ConfigEstimate;
     const tied = d.tied.length > 1 ? `Tied on cost with #${d.tied.filter((n) => n !== d.run).join(', #')}; #${d.run} is the gentlest (polls least often, fewest scale events).` : '';
     return [
-      `Recommended: #${d.run}, the cheapest that meets the SLO (${rule}):`,
+      `Recommended: #${d.run}, the cheapest that meets the SLO: ${rule}.`,
       `  p95 ${withCi(c.estimates.p95WaitSeconds)} s, ${withCi(c.estimates.workerHours)} worker-hours, ${num(c.kedaCallsPerMinute)} KEDA calls a minute.`,
       ...(tied === '' ? [] : [tied]),
       '',
@@ -105,14 +105,18 @@ function recommendationText(outcome: SimulationOutcome, r: RecommendationOutcome
       ...scaledObjectYaml(configurationOf(outcome, d.run)).trimEnd().split('\n').map((line) => `  ${line}`),
     ];
   }
-  const lines = [`No configuration meets the SLO (${rule}).`];
-  if (d.excludedForKills.length > 0) {
-    lines.push(`#${d.excludedForKills.join(', #')} would meet the wait, but kill tasks at scale-in (scaleIn drain kills none; --allow-killed accepts them).`);
+  const lines = [`No configuration meets the SLO: ${rule}.`];
+  const n = d.nearest === null ? undefined : outcome.configs[d.nearest - 1];
+  if (d.excludedForKills.length > 0 && n !== undefined) {
+    lines.push(`#${d.excludedForKills.join(', #')} meet the wait but kill tasks at scale-in (--allow-killed accepts that).`);
+    lines.push(`Nearest: #${n.run}, the cheapest of them: p95 ${withCi(n.estimates.p95WaitSeconds)} s, ${withCi(n.estimates.workerHours)} worker-hours, ${withCi(n.estimates.tasksKilled)} tasks killed.`);
+    for (const l of r.limits) {
+      const meets = l.p95WaitSeconds.high <= r.sloP95Seconds && l.tasksKilled.high === 0 ? ', which would meet the SLO' : '';
+      lines.push(`With ${l.change}: p95 ${withCi(l.p95WaitSeconds)} s, ${withCi(l.workerHours)} worker-hours, ${withCi(l.tasksKilled)} killed${meets}.`);
+    }
+    return lines;
   }
-  if (d.nearest !== null) {
-    const n = outcome.configs[d.nearest - 1] as ConfigEstimate;
-    lines.push(`Nearest: #${n.run}, p95 ${withCi(n.estimates.p95WaitSeconds)} s at ${withCi(n.estimates.workerHours)} worker-hours.`);
-  }
+  if (n !== undefined) lines.push(`Nearest: #${n.run}, p95 ${withCi(n.estimates.p95WaitSeconds)} s at ${withCi(n.estimates.workerHours)} worker-hours.`);
   if (r.limits.length > 0) {
     lines.push(`What limits its p95 wait: its p95 with one limit taken away (same replications):`);
     const rows = r.limits.map((l) => [l.limit, l.change, `${withCi(l.p95WaitSeconds)} s`, l.p95WaitSeconds.high <= r.sloP95Seconds ? 'would meet it' : '']);
