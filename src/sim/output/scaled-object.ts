@@ -66,7 +66,7 @@ export function scaledObjectYaml(settings: ScaledObjectSettings): string {
     `  maxReplicaCount: ${settings.maxReplicaCount}`,
   ];
   if (settings.advanced === null) {
-    lines.push('  # no advanced.horizontalPodAutoscalerConfig.behavior: the HPA\'s legacy scaling');
+    lines.push('  # no advanced...behavior: the HPA\'s legacy scaling');
   } else {
     const behavior = settings.advanced.horizontalPodAutoscalerConfig.behavior;
     lines.push(
