@@ -39,18 +39,59 @@ GROUP BY queue, state, hostname`;
 export const UNDEFINED_COLUMN = '42703';
 
 /**
- * Trace export (`airflow-keda-scaler export-trace`): finished task instances queued within
- * [$1, $2), optionally only some queues ($3, NULL = all). Read through a cursor inside one
- * read-only transaction: the cursor ends with the transaction, so nothing outlives it on a
- * PgBouncer server connection. No ORDER BY: the metastore has no index on queued_dttm and the
- * reader sorts; without a sort PostgreSQL streams rows as it scans.
+ * Trace export: what this metastore's schema has. `task_instance.executor` (Airflow ≥ 2.10),
+ * `task_instance.id` (3.x), `task_reschedule`'s key (`ti_id` in 3.x; dag_id, task_id, run_id,
+ * map_index, try_number in 2.x) and whether the reading role may select from it.
  */
-export const DECLARE_TASK_HISTORY_CURSOR = `DECLARE task_history NO SCROLL CURSOR FOR
-SELECT queue, queued_dttm, start_date, end_date, dag_id, task_id, try_number, state
-FROM task_instance
-WHERE queued_dttm >= $1 AND queued_dttm < $2
-  AND start_date IS NOT NULL AND end_date IS NOT NULL
-  AND ($3::text[] IS NULL OR queue = ANY($3::text[]))`;
+export const TASK_HISTORY_SCHEMA = `SELECT c.table_name, c.column_name,
+  has_table_privilege(quote_ident(c.table_schema) || '.' || quote_ident(c.table_name), 'SELECT') AS readable
+FROM information_schema.columns c
+WHERE c.table_schema = current_schema()
+  AND ((c.table_name = 'task_instance' AND c.column_name IN ('executor', 'id'))
+    OR (c.table_name = 'task_reschedule' AND c.column_name IN ('ti_id', 'run_id')))`;
+
+/** How `task_reschedule` rows are found for a task instance, if they can be read at all. */
+export type RescheduleKey = 'ti_id' | 'composite' | null;
+
+/**
+ * Trace export (`airflow-keda-scaler export-trace`): finished task instances queued within
+ * [$1, $2), optionally only some queues ($3, NULL = all) and only some executors ($4 names, $5
+ * whether NULL, the default executor, counts; $4 NULL = every executor). With each, its try's
+ * reschedules (sensors in mode=reschedule), oldest first, so the export can take out the time
+ * between pokes, when the task held no slot. Read through a cursor inside one read-only
+ * transaction: the cursor ends with the transaction, so nothing outlives it on a PgBouncer server
+ * connection. No ORDER BY: the metastore has no index on queued_dttm and the reader sorts;
+ * without a sort PostgreSQL streams rows as it scans.
+ */
+export function declareTaskHistoryCursor(schema: { readonly executor: boolean; readonly reschedule: RescheduleKey }): string {
+  const reschedule =
+    schema.reschedule === null
+      ? 'NULL::timestamptz[] AS poke_starts, NULL::timestamptz[] AS poke_ends, NULL::timestamptz[] AS poke_reschedules'
+      : 'r.poke_starts, r.poke_ends, r.poke_reschedules';
+  const join =
+    schema.reschedule === null
+      ? ''
+      : `
+LEFT JOIN LATERAL (
+  SELECT array_agg(tr.start_date ORDER BY tr.id) AS poke_starts, array_agg(tr.end_date ORDER BY tr.id) AS poke_ends,
+    array_agg(tr.reschedule_date ORDER BY tr.id) AS poke_reschedules
+  FROM task_reschedule tr
+  WHERE ${
+    schema.reschedule === 'ti_id'
+      ? 'tr.ti_id = ti.id'
+      : 'tr.dag_id = ti.dag_id AND tr.task_id = ti.task_id AND tr.run_id = ti.run_id AND tr.map_index = ti.map_index AND tr.try_number = ti.try_number'
+  }
+) r ON true`;
+  // Without the executor column (Airflow < 2.10) there is nothing to filter on: three parameters.
+  const executor = schema.executor ? `
+  AND ($4::text[] IS NULL OR ti.executor = ANY($4::text[]) OR ($5::boolean AND ti.executor IS NULL))` : '';
+  return `DECLARE task_history NO SCROLL CURSOR FOR
+SELECT ti.queue, ti.queued_dttm, ti.start_date, ti.end_date, ti.dag_id, ti.task_id, ti.try_number, ti.state, ${reschedule}
+FROM task_instance ti${join}
+WHERE ti.queued_dttm >= $1 AND ti.queued_dttm < $2
+  AND ti.start_date IS NOT NULL AND ti.end_date IS NOT NULL
+  AND ($3::text[] IS NULL OR ti.queue = ANY($3::text[]))${executor}`;
+}
 
 /** Rows per round trip; a constant because FETCH takes no parameters. */
 export const TASK_HISTORY_BATCH = 5000;

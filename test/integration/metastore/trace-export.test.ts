@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ import { ErrorCode, ScalerError } from '../../../src/core/errors.js';
 import type { MetastoreConfig } from '../../../src/core/config.js';
 import type { ExportedTask } from '../../../src/metastore/trace-export.js';
 import { readTaskHistory } from '../../../src/metastore/trace-export.js';
-import type { AirflowSchema, AirflowTestDb } from '../../support/airflow-db.js';
+import type { AirflowTestDb } from '../../support/airflow-db.js';
 import { createAirflowDb } from '../../support/airflow-db.js';
 
 const servers = inject('servers');
@@ -28,23 +28,48 @@ interface HistoryRow {
   readonly queued: number | null;
   readonly start: number | null;
   readonly end: number | null;
+  readonly executor?: string | null;
+  /** Reschedules of this try, as task_reschedule rows: [start, end, reschedule_date] in seconds. */
+  readonly pokes?: readonly (readonly [number, number, number])[];
 }
 
 const T0 = Date.UTC(2024, 2, 4);
 const at = (seconds: number | null): Date | null => (seconds === null ? null : new Date(T0 + seconds * 1000));
 
+/** Airflow's task_reschedule: keyed by the task instance's id in 3.x, by its composite key and try in 2.x. */
+const TASK_RESCHEDULE_DDL: Record<'3' | '2.10', string> = {
+  '3': `CREATE TABLE task_reschedule (id SERIAL PRIMARY KEY, ti_id UUID NOT NULL, start_date TIMESTAMPTZ NOT NULL,
+    end_date TIMESTAMPTZ NOT NULL, duration INTEGER NOT NULL, reschedule_date TIMESTAMPTZ NOT NULL)`,
+  '2.10': `CREATE TABLE task_reschedule (id SERIAL PRIMARY KEY, task_id VARCHAR(250) NOT NULL, dag_id VARCHAR(250) NOT NULL,
+    run_id VARCHAR(250) NOT NULL, map_index INTEGER NOT NULL DEFAULT -1, try_number INTEGER NOT NULL, start_date TIMESTAMPTZ NOT NULL,
+    end_date TIMESTAMPTZ NOT NULL, duration INTEGER NOT NULL, reschedule_date TIMESTAMPTZ NOT NULL)`,
+};
+
+let runs = 0;
+
 async function insertHistory(db: AirflowTestDb, rows: readonly HistoryRow[]): Promise<void> {
-  let n = 0;
   for (const row of rows) {
-    n += 1;
-    const columns = ['dag_id', 'task_id', 'run_id', 'state', 'queue', 'pool', 'pool_slots', 'queued_dttm', 'start_date', 'end_date', 'try_number'];
-    const values: unknown[] = [row.dag, row.task, `run_${n}`, row.state, row.queue, 'default_pool', 1, at(row.queued), at(row.start), at(row.end), 1];
+    runs += 1;
+    const runId = `run_${runs}`;
+    const id = randomUUID();
+    const columns = ['dag_id', 'task_id', 'run_id', 'state', 'queue', 'pool', 'pool_slots', 'queued_dttm', 'start_date', 'end_date', 'try_number', 'executor'];
+    const values: unknown[] = [row.dag, row.task, runId, row.state, row.queue, 'default_pool', 1, at(row.queued), at(row.start), at(row.end), 1, row.executor ?? null];
     if (db.schema === '3') {
       columns.push('id');
-      values.push(randomUUID());
+      values.push(id);
     }
     const placeholders = values.map((_, i) => `$${i + 1}`).join(', ');
     await db.admin.query(`INSERT INTO task_instance (${columns.join(', ')}) VALUES (${placeholders})`, values);
+    for (const [start, end, due] of row.pokes ?? []) {
+      const times = [at(start), at(end), end - start, at(due)];
+      if (db.schema === '3') await db.admin.query('INSERT INTO task_reschedule (ti_id, start_date, end_date, duration, reschedule_date) VALUES ($1, $2, $3, $4, $5)', [id, ...times]);
+      else {
+        await db.admin.query(
+          'INSERT INTO task_reschedule (dag_id, task_id, run_id, map_index, try_number, start_date, end_date, duration, reschedule_date) VALUES ($1, $2, $3, -1, 1, $4, $5, $6, $7)',
+          [row.dag, row.task, runId, ...times],
+        );
+      }
+    }
   }
 }
 
@@ -69,12 +94,12 @@ function metastoreFor(url: string): MetastoreConfig {
 
 async function exportAll(url: string, queues: string[] | null = null, key = 'k1'): Promise<ExportedTask[]> {
   const tasks: ExportedTask[] = [];
-  const window = { since: new Date(T0), until: new Date(T0 + 3600_000), queues, hashKey: Buffer.from(key), statementTimeoutMs: 5_000 };
+  const window = { since: new Date(T0), until: new Date(T0 + 3600_000), queues, executors: null, hashKey: Buffer.from(key), statementTimeoutMs: 5_000 };
   for await (const batch of readTaskHistory(metastoreFor(url), window)) tasks.push(...batch);
   return tasks.sort((a, b) => a.queuedAtMs - b.queuedAtMs);
 }
 
-describe.each<AirflowSchema>(['3', '2.10'])('readTaskHistory through PgBouncer (Airflow %s schema)', (schema) => {
+describe.each<'3' | '2.10'>(['3', '2.10'])('readTaskHistory through PgBouncer (Airflow %s schema)', (schema) => {
   let db: AirflowTestDb;
   beforeAll(async () => {
     db = await createAirflowDb(servers, schema);
@@ -108,6 +133,32 @@ describe.each<AirflowSchema>(['3', '2.10'])('readTaskHistory through PgBouncer (
     expect(tasks.map((t) => t.queue)).toEqual(['high']);
   });
 
+  it('takes the time a task held no slot out: reschedules from task_reschedule, a deferral from its later queueing', async () => {
+    const sensorsDb = await createAirflowDb(servers, schema);
+    try {
+      await sensorsDb.admin.query(TASK_RESCHEDULE_DDL[schema]);
+      await insertHistory(sensorsDb, [
+        // A sensor in mode=reschedule: pokes 100–102 and 400–401 (due again at 400 and 700), the
+        // last from its queueing at 700 to 703. Airflow keeps the first poke's start as start_date.
+        { dag: 'd', task: 'sensor', queue: 'default', state: 'success', queued: 700, start: 100, end: 703, pokes: [[100, 102, 400], [400, 401, 700]] },
+        // Deferred at some point after 200, resumed: queued again at 1500, done at 1530.
+        { dag: 'd', task: 'deferrable', queue: 'default', state: 'success', queued: 1500, start: 200, end: 1530 },
+        { dag: 'd', task: 'plain', queue: 'default', state: 'success', queued: 50, start: 55, end: 65 },
+      ]);
+      const tasks = await exportAll(sensorsDb.bouncerUrl());
+      expect(tasks.map((t) => [t.segment, (t.queuedAtMs - T0) / 1000, t.durationSeconds])).toEqual([
+        ['whole', 50, 10],
+        ['poke', 100, 2],
+        ['deferred', 200, 0],
+        ['poke', 400, 1],
+        ['final-poke', 700, 3],
+        ['resumed', 1500, 30],
+      ]);
+    } finally {
+      await sensorsDb.drop();
+    }
+  });
+
   it('leaves nothing behind on the pooled server connection: no cursor, no timeout, no read-only flag', async () => {
     await exportAll(db.bouncerUrl());
     // The next client through PgBouncer usually gets the same idle server connection; any it gets must be clean.
@@ -126,7 +177,7 @@ describe.each<AirflowSchema>(['3', '2.10'])('readTaskHistory through PgBouncer (
 
 describe('readTaskHistory failures', () => {
   it('reports an unreachable metastore as ASC_METASTORE_QUERY_FAILED', async () => {
-    const window = { since: new Date(0), until: new Date(), queues: null, hashKey: Buffer.from('k'), statementTimeoutMs: 500 };
+    const window = { since: new Date(0), until: new Date(), queues: null, executors: null, hashKey: Buffer.from('k'), statementTimeoutMs: 500 };
     const reading = (async () => {
       const batches: ExportedTask[][] = [];
       for await (const batch of readTaskHistory(metastoreFor('postgresql://nobody@127.0.0.1:1/none'), window)) batches.push(batch);
@@ -157,10 +208,10 @@ describe('airflow-keda-scaler export-trace', () => {
     const file = join(dir, 'trace.csv');
     const env = { SCALER_DATABASE_URL: db.bouncerUrl('scaler_ro') };
     const exported = await cli(['export-trace', '--since', '2024-03-04T00:00:00Z', '--until', '2024-03-04T01:00:00Z', '--out', file], env);
-    expect(exported.stderr).toContain('exported 4 finished tasks');
+    expect(exported.stderr).toContain('exported 4 rows of finished tasks');
     expect(exported.code).toBe(0);
     const lines = readFileSync(file, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('queue,queued_at,duration_seconds,dag_hash,task_hash,try_number,state');
+    expect(lines[0]).toBe('queue,queued_at,duration_seconds,dag_hash,task_hash,try_number,state,segment');
     expect(lines).toHaveLength(5);
     expect(lines.some((line) => line.startsWith('default,2024-03-04T00:00:10.000Z,60,'))).toBe(true);
 
@@ -169,6 +220,69 @@ describe('airflow-keda-scaler export-trace', () => {
     const doc = JSON.parse(simulated.stdout) as { workload: { tasks: number }; runs: { tasks: { completed: number } }[] };
     expect(doc.workload.tasks).toBe(4);
     expect(doc.runs[0]?.tasks.completed).toBe(4);
+  });
+
+  it("exports only the Celery executor's tasks by default, as the scaler counts them, and every executor's on request", async () => {
+    const mixed = await createAirflowDb(servers, '3');
+    try {
+      await insertHistory(mixed, [
+        { dag: 'a', task: 'celery', queue: 'default', state: 'success', queued: 10, start: 11, end: 20, executor: 'CeleryExecutor' },
+        { dag: 'a', task: 'default', queue: 'default', state: 'success', queued: 20, start: 21, end: 30, executor: null },
+        { dag: 'a', task: 'k8s', queue: 'default', state: 'success', queued: 30, start: 31, end: 40, executor: 'KubernetesExecutor' },
+      ]);
+      const env = { SCALER_DATABASE_URL: mixed.bouncerUrl('scaler_ro') };
+      const window = ['export-trace', '--since', '2024-03-04T00:00:00Z', '--until', '2024-03-04T01:00:00Z'];
+      const celery = await cli(window, env);
+      expect(celery.code).toBe(0);
+      expect(celery.stdout.trim().split('\n').slice(1).map((l) => l.split(',')[1])).toEqual(['2024-03-04T00:00:10.000Z', '2024-03-04T00:00:20.000Z']);
+      const notDefault = await cli([...window, '--celery-is-default-executor', 'false'], env);
+      expect(notDefault.stdout.trim().split('\n')).toHaveLength(2);
+      const all = await cli([...window, '--all-executors'], env);
+      expect(all.stdout.trim().split('\n')).toHaveLength(4);
+      const clash = await cli([...window, '--all-executors', '--celery-executors', 'X'], env);
+      expect(clash.code).toBe(2);
+    } finally {
+      await mixed.drop();
+    }
+  });
+
+  it('writes nothing, not even the header or the file, when the metastore cannot be reached', async () => {
+    const file = join(dir, 'never.csv');
+    const env = { SCALER_DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none' };
+    const toStdout = await cli(['export-trace', '--since', '1h'], env);
+    expect(toStdout.code).toBe(1);
+    expect(toStdout.stdout).toBe('');
+    expect(toStdout.stderr).toContain('cannot connect to the metastore');
+    const toFile = await cli(['export-trace', '--since', '1h', '--out', file], env);
+    expect(toFile.code).toBe(1);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('ends quietly when the reader stops reading (export-trace | head)', async () => {
+    const big = await createAirflowDb(servers, '3');
+    try {
+      await big.admin.query(`INSERT INTO task_instance (id, dag_id, task_id, run_id, state, queue, pool, pool_slots, queued_dttm, start_date, end_date, try_number)
+        SELECT gen_random_uuid(), 'dag', 't' || g, 'r', 'success', 'default', 'default_pool', 1, $1::timestamptz + g * interval '1 ms', $1::timestamptz + g * interval '1 ms', $1::timestamptz + g * interval '2 ms', 1
+        FROM generate_series(1, 60000) g`, [new Date(T0)]);
+      // export-trace's standard output is the standard input of \`head -n 3\`, which exits after three lines.
+      const head = spawn('head', ['-n', '3'], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const exporter = spawn(process.execPath, [CLI, 'export-trace', '--since', '2024-03-04T00:00:00Z', '--until', '2024-03-04T01:00:00Z'], {
+        env: { PATH: process.env['PATH'] ?? '', SCALER_DATABASE_URL: big.bouncerUrl() },
+        stdio: ['ignore', head.stdin, 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      head.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      exporter.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => exporter.on('close', resolve));
+      const out = { code, stdout, stderr };
+      expect(out.stdout.split('\n')).toHaveLength(4);
+      // No stack trace, no error: only the note that this test database has no task_reschedule.
+      expect(out.stderr).toBe('airflow-keda-scaler: task_reschedule is not readable: a rescheduled sensor counts as running from its first poke to its end\n');
+      expect(out.code).toBe(0);
+    } finally {
+      await big.drop();
+    }
   });
 
   it('refuses a bad window with exit status 2', async () => {
