@@ -142,10 +142,13 @@ function recommendationText(outcome: SimulationOutcome, r: RecommendationOutcome
     }
     return lines;
   }
-  if (n !== undefined) lines.push(...wrap(`Nearest: #${n.run}, p95 ${withCi(n.estimates.p95WaitSeconds)} s at ${withCi(n.estimates.workerHours)} worker-hours.`, ''));
+  if (n !== undefined) {
+    const kills = !r.allowKilled && n.estimates.tasksKilled.mean > 0 ? ` It also kills ${withCi(n.estimates.tasksKilled)} tasks at scale-in (scaleIn drain kills none).` : '';
+    lines.push(...wrap(`Nearest: #${n.run}, p95 ${withCi(n.estimates.p95WaitSeconds)} s at ${withCi(n.estimates.workerHours)} worker-hours.${kills}`, ''));
+  }
   if (r.limits.length > 0) {
     lines.push('What limits its p95 wait: its p95 with one limit taken away (same replications):');
-    const rows = r.limits.map((l) => [l.change, `${withCi(l.p95WaitSeconds)} s`, l.p95WaitSeconds.high <= r.sloP95Seconds ? 'meets it' : '']);
+    const rows = r.limits.map((l) => [l.change, `${withCi(l.p95WaitSeconds)} s`, l.p95WaitSeconds.high <= r.sloP95Seconds ? 'would meet it' : '']);
     lines.push(...table([], rows, (col) => col === 1).map((line) => `  ${line}`));
   }
   return lines;
