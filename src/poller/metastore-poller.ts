@@ -162,10 +162,9 @@ export class MetastorePoller {
     const forecast = snapshot.forecast;
     if (forecast === undefined || demand === null) return snapshot;
     if (!forecast.available) {
-      if (!this.forecastFailing) {
-        this.options.logger.warn({ reason: forecast.reason }, 'pre-warming off: the due DAGs cannot be read (reactive answers unaffected)');
-        this.options.observer?.forecastFailed?.(this.metastore, 'due', 'DUE_DAGS_UNREADABLE');
-      }
+      // Counted at every tick it fails (the alert's rate), logged once per episode.
+      this.options.observer?.forecastFailed?.(this.metastore, 'due', 'DUE_DAGS_UNREADABLE');
+      if (!this.forecastFailing) this.options.logger.warn({ reason: forecast.reason }, 'pre-warming off: the due DAGs cannot be read (reactive answers unaffected)');
       this.forecastFailing = true;
       return snapshot;
     }

@@ -88,7 +88,7 @@ describe('the monitoring overlay', () => {
     for (const endpoint of monitor.spec.endpoints) expect(ports).toContain(endpoint.port);
   });
 
-  it('alerts on a stale snapshot, poll errors, non-OK answers, silent worker sets, workers pinned at max, degraded and failing scale-in, using metrics the scaler exports', () => {
+  it('alerts on a stale snapshot, poll errors, non-OK answers, silent worker sets, workers pinned at max, degraded and failing scale-in, pre-warming without a forecast, using metrics the scaler exports', () => {
     const alerts = (rule.spec.groups ?? []).flatMap((g) => g.rules ?? []);
     const byName = Object.fromEntries(alerts.map((a): [string, string] => [a.alert ?? a.record ?? '', String(a.expr)]));
     expect(byName['AirflowKedaScalerSnapshotStale']).toContain(`${PromMetric.snapshotFresh} == 0`);
@@ -99,6 +99,7 @@ describe('the monitoring overlay', () => {
     expect(byName['AirflowKedaScalerRpcErrors']).toContain(`${PromMetric.grpcRequestsTotal}{code!~"OK|UNAVAILABLE"}`);
     expect(byName['AirflowKedaScalerWorkerSetNotPolled']).toContain(PromMetric.workerSetLastRequestTimestamp);
     expect(byName['AirflowKedaScalerScaleInFailures']).toContain(PromMetric.scaleInFailuresTotal);
+    expect(byName['AirflowKedaScalerPrewarmUnavailable']).toContain(`${PromMetric.forecastAvailable}) == 0`);
     // Leadership moves between replicas by design: nothing alerts on it.
     for (const expr of Object.values(byName)) expect(expr).not.toMatch(/leader/);
     const exported = new Set<string>(Object.values(PromMetric));
@@ -119,7 +120,7 @@ describe('the monitoring overlay', () => {
       writeFileSync(join(dir, 'prometheusrule-groups.yaml'), dump(groups));
       const checked = spawnSync(PROMTOOL, ['check', 'rules', join(dir, 'prometheusrule-groups.yaml')], { encoding: 'utf8' });
       expect(checked.error).toBeUndefined();
-      expect(checked.stdout + checked.stderr).toMatch(/SUCCESS: 8 rules found/);
+      expect(checked.stdout + checked.stderr).toMatch(/SUCCESS: 9 rules found/);
       expect(checked.status).toBe(0);
 
       // Unit tests compare labels only; annotations (checked above) are left out of this copy.

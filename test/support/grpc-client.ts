@@ -29,11 +29,19 @@ function call<Res>(client: Client, method: string, request: unknown): Promise<Re
   return unaryCall<Res>(client, method, request, 5_000);
 }
 
-function ref(metadata: Record<string, string>): ScaledObjectRef {
-  return { name: 'airflow-worker', namespace: 'airflow', scalerMetadata: { scalerAddress: 'scaler:9090', ...metadata } };
+/** The ScaledObject a client speaks for; KEDA sends its name and namespace with every call. */
+export interface ScaledObjectName {
+  readonly name: string;
+  readonly namespace: string;
 }
 
-export function connectScaler(port: number, credentials: ChannelCredentials = grpcCredentials.createInsecure(), host = '127.0.0.1'): ScalerClient {
+export function connectScaler(
+  port: number,
+  credentials: ChannelCredentials = grpcCredentials.createInsecure(),
+  host = '127.0.0.1',
+  scaledObject: ScaledObjectName = { name: 'airflow-worker', namespace: 'airflow' },
+): ScalerClient {
+  const ref = (metadata: Record<string, string>): ScaledObjectRef => ({ ...scaledObject, scalerMetadata: { scalerAddress: 'scaler:9090', ...metadata } });
   const Scaler = loadExternalScaler().Client;
   const healthProto = loadPackageDefinition(loadSync(HEALTH_PROTO, LOADER_OPTIONS));
   const Health = ((healthProto['grpc'] as GrpcObject)['health'] as GrpcObject)['v1'] as GrpcObject;

@@ -34,7 +34,8 @@ import { eventually } from '../../support/service.js';
  *   expression evaluated once Prometheus' scrape has failed.
  * Conditions are made true for real: a second metastore that cannot be read (poll errors, a stale
  * snapshot), a worker set capped below its demand (pinned at max), an invalid trigger (INVALID_ARGUMENT),
- * no Celery broker while the set drains (degraded), and an API server that fails every patch.
+ * no Celery broker while the set drains (degraded), an API server that fails every patch, and a
+ * third metastore without dag and dag_run behind a set that pre-warms (no forecast).
  */
 
 const servers = inject('servers');
@@ -44,6 +45,8 @@ const WORKERS = ['airflow-worker-7c9d-aaaaa', 'airflow-worker-7c9d-bbbbb', 'airf
 // Demand 5 at concurrency 1, capped at 2: pinned at max, two of four workers surplus.
 const TRIGGER = { queues: 'default,high', workerConcurrency: '1', maxReplicaCount: '2', scaleIn: 'drain', workerPodSelector: 'component=worker,release=airflow', prewarm: 'schedule' };
 const BROKEN_TRIGGER = { queues: 'default', workerConcurrency: 'zero' };
+// A worker set that pre-warms from a metastore without dag and dag_run: no forecast.
+const NO_DAGS_TRIGGER = { queues: 'default', workerConcurrency: '1', metastore: 'nodags', prewarm: 'schedule' };
 const KSM_EXPOSITION = [
   '# HELP kube_deployment_status_replicas_ready The number of ready replicas per deployment.',
   '# TYPE kube_deployment_status_replicas_ready gauge',
@@ -64,6 +67,8 @@ const ALERTS = RULE_GROUPS.flatMap((g) => g.rules);
 
 describe('the dashboard and the alerts against a real Prometheus scraping a real scaler', () => {
   let db: AirflowTestDb;
+  let noDagsDb: AirflowTestDb;
+  let noDagsClient: ScalerClient;
   let api: KubeApiServer;
   let cli: CliProcess;
   let client: ScalerClient;
@@ -88,6 +93,7 @@ describe('the dashboard and the alerts against a real Prometheus scraping a real
       { state: 'running', queue: 'high', hostname: WORKERS[1] },
       { state: 'success', queue: 'default' },
     ]);
+    noDagsDb = await createAirflowDb(servers, '3');
     api = await startKubeApiServer();
     api.addPods(...WORKERS.map((name) => buildPod({ name, namespace: NAMESPACE, labels: LABELS, owner: { kind: 'ReplicaSet', name: 'airflow-worker-7c9d' } })));
     // Every pod-deletion-cost patch fails (500): scale-in still plans and publishes, and counts failures.
@@ -105,6 +111,7 @@ describe('the dashboard and the alerts against a real Prometheus scraping a real
           default: { url: db.bouncerUrl() },
           // PgBouncer forwards to PostgreSQL, which has no such database: every read fails.
           broken: { url: withDatabase(servers.pgbouncerUrl, 'aks_no_such_database') },
+          nodags: { url: noDagsDb.bouncerUrl() },
         },
         scaleIn: { kubeconfig: api.writeKubeconfig({ namespace: NAMESPACE }) },
       }),
@@ -112,11 +119,13 @@ describe('the dashboard and the alerts against a real Prometheus scraping a real
     cli = runCli(['serve', '--config', configFile], {});
     const { grpcPort, httpPort } = await cli.listening();
     client = connectScaler(grpcPort);
+    noDagsClient = connectScaler(grpcPort, undefined, undefined, { name: 'airflow-worker-nodags', namespace: NAMESPACE });
     // KEDA's traffic: the worker set's three questions, and a ScaledObject with a broken trigger.
     const ask = (): void => {
       void client.getMetrics(TRIGGER, '').catch(() => undefined);
       void client.isActive(TRIGGER).catch(() => undefined);
       void client.getMetrics(BROKEN_TRIGGER, '').catch(() => undefined);
+      void noDagsClient.getMetrics(NO_DAGS_TRIGGER, '').catch(() => undefined);
     };
     ask();
     traffic = setInterval(ask, 250);
@@ -136,6 +145,7 @@ describe('the dashboard and the alerts against a real Prometheus scraping a real
   afterAll(async () => {
     clearInterval(traffic);
     client.close();
+    noDagsClient.close();
     await prometheus.stop();
     await ksm.close();
     if (cli.child.exitCode === null) {
@@ -144,6 +154,7 @@ describe('the dashboard and the alerts against a real Prometheus scraping a real
     }
     await api.close();
     await db.drop();
+    await noDagsDb.drop();
     rmSync(configDir, { recursive: true, force: true });
   });
 
@@ -220,7 +231,7 @@ describe('the dashboard and the alerts against a real Prometheus scraping a real
     expect(await prometheus.query(expr)).toEqual([]);
     const inFuture = Date.now() / 1000 + 400;
     const result = await hasData(expr, inFuture);
-    expect(result.map((s) => s.metric['worker_set'])).toEqual([expect.stringMatching(/^airflow-celery-default-high-/)]);
+    expect(result.map((s) => s.metric['worker_set']).sort()).toEqual([expect.stringMatching(/^airflow-celery-default-high-/), expect.stringMatching(/^airflow-celery-nodags-default-/)]);
   });
 
   it('alert AirflowKedaScalerDown: nothing while the scaler is scraped, data once it is gone', async () => {
