@@ -21,7 +21,6 @@ import { LeaseKeeper } from './kubernetes/lease-keeper.js';
 import { createLeaseStore } from './kubernetes/lease-store.js';
 import { podDirectoryOn } from './kubernetes/pod-directory.js';
 import { PgTaskCountReader } from './metastore/task-count-reader.js';
-import type { ForecastDemand } from './poller/metastore-poller.js';
 import { MetastorePoller } from './poller/metastore-poller.js';
 import { ScaleInController } from './scale-in/scale-in-controller.js';
 import { SnapshotHub } from './poller/snapshot-hub.js';
@@ -150,19 +149,6 @@ async function startScaleIn(
   });
 }
 
-/** The widest lead and the most history any tracked worker set of `metastore` pre-warms with. */
-function forecastDemand(registry: WorkerSetRegistry, metastore: string): ForecastDemand | null {
-  let leadMs = 0;
-  let historyRuns = 0;
-  for (const set of registry.all()) {
-    const prewarm = set.spec.prewarm;
-    if (set.spec.metastore !== metastore || prewarm === undefined || prewarm.mode === 'off') continue;
-    leadMs = Math.max(leadMs, prewarm.leadMs);
-    historyRuns = Math.max(historyRuns, prewarm.historyRuns);
-  }
-  return historyRuns === 0 ? null : { leadMs, historyRuns };
-}
-
 /** Turns a bind failure into an error that names the setting to change. */
 async function listen<T>(what: string, keys: string, address: string, bind: () => Promise<T>): Promise<T> {
   try {
@@ -227,7 +213,7 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
           random: options.random ?? Math.random,
           logger: logger.child({ metastore: reader.metastore }),
           observer: pollObserver(context),
-          forecastDemand: () => forecastDemand(registry, reader.metastore),
+          forecastDemand: () => registry.forecastDemand(reader.metastore, clock.now()),
         }),
     );
     for (const poller of pollers) pollersByName.set(poller.metastore, poller);

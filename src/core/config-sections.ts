@@ -48,6 +48,8 @@ interface Sources {
   readonly readSecretFile?: (path: string) => string;
 }
 
+const ENV_VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** A value given directly, or through the variable `urlFromEnv` names; at most one of them. */
 function direct(v: Validator, path: readonly string[], entry: Record<string, unknown>, env: Env): string | undefined {
   const url = v.text([...path, 'url'], entry['url'], 65_536);
@@ -57,9 +59,14 @@ function direct(v: Validator, path: readonly string[], entry: Record<string, unk
     return undefined;
   }
   if (fromEnv === undefined) return url;
+  // Anything but a variable name may be the URL itself, pasted into the wrong key: never shown.
+  if (!ENV_VARIABLE_NAME.test(fromEnv)) {
+    v.note([...path, 'urlFromEnv'], 'must name an environment variable ([A-Za-z_][A-Za-z0-9_]*), not hold the URL (value not shown)');
+    return undefined;
+  }
   const resolved = env[fromEnv];
   if (resolved === undefined || resolved === '') {
-    v.problem([...path, 'urlFromEnv'], fromEnv, 'names an unset variable');
+    v.note([...path, 'urlFromEnv'], `names an unset variable, ${fromEnv}`);
     return undefined;
   }
   return resolved;

@@ -133,8 +133,10 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
 
 /** Metastore URLs, metastore entries or the whole map written as a plain value, and the broker URL. */
 function isSecretPath(path: Path): boolean {
-  if (path[0] === 'scaleIn') return path[1] === 'broker' && (path.length < 3 || path[2] === 'url');
-  return path[0] === 'metastores' && (path.length < 3 || path[2] === 'url');
+  // urlFromEnv too: an operator may paste the URL into it (a valid variable name is shown on its own).
+  const secretKey = (key: unknown): boolean => key === 'url' || key === 'urlFromEnv';
+  if (path[0] === 'scaleIn') return path[1] === 'broker' && (path.length < 3 || secretKey(path[2]));
+  return path[0] === 'metastores' && (path.length < 3 || secretKey(path[2]));
 }
 
 export interface ConfigReading {

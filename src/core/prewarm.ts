@@ -52,15 +52,29 @@ export interface RunWave {
   readonly tasks: readonly { readonly queue: string; readonly executor: string | null; readonly count: number }[];
 }
 
-/** What the forecast knows at one tick; `available: false` when the reads behind it failed. */
+/** The due DAGs and their histories, as read. */
+export interface KnownForecast {
+  readonly dueDags: readonly DueDag[];
+  /** Each due DAG's last scheduled runs' first waves, newest first (absent while being read). */
+  readonly history: ReadonlyMap<string, readonly RunWave[]>;
+}
+
+/**
+ * What the forecast knows at one tick; `available: false` when the due-DAG read failed. A failed
+ * read never lowers an answer: the last due list read (`lastKnown`) keeps forecasting, and it ends
+ * by itself, since a DAG counts only until its due instant plus the lead. Only DAGs that become
+ * due while the read fails go unseen.
+ */
 export type ForecastInput =
-  | {
-      readonly available: true;
-      readonly dueDags: readonly DueDag[];
-      /** Each due DAG's last scheduled runs' first waves, newest first (absent while being read). */
-      readonly history: ReadonlyMap<string, readonly RunWave[]>;
-    }
-  | { readonly available: false; readonly reason: string };
+  | ({ readonly available: true } & KnownForecast)
+  | { readonly available: false; readonly reason: string; readonly lastKnown?: KnownForecast };
+
+/** This tick's forecast, carrying the last due list read through a failed read. */
+export function carryForecast(previous: ForecastInput | undefined, current: ForecastInput): ForecastInput {
+  if (current.available || current.lastKnown !== undefined || previous === undefined) return current;
+  const lastKnown = previous.available ? { dueDags: previous.dueDags, history: previous.history } : previous.lastKnown;
+  return lastKnown === undefined ? current : { ...current, lastKnown };
+}
 
 /** Whether a DAG due at `dueAtMs` contributes at `nowMs` (see the module comment). */
 export function forecastWindowHolds(dueAtMs: number, nowMs: number, leadMs: number): boolean {
@@ -105,12 +119,13 @@ export const NO_FORECAST: Forecast = { tasks: 0, dags: 0 };
 
 /** The forecast for one worker set at `nowMs`. Pure. */
 export function forecastTasks(input: ForecastInput, prewarm: PrewarmSpec, filter: WaveFilter, nowMs: number): Forecast {
-  if (prewarm.mode === 'off' || !input.available) return NO_FORECAST;
+  const known = input.available ? input : input.lastKnown;
+  if (prewarm.mode === 'off' || known === undefined) return NO_FORECAST;
   let tasks = 0;
   let dags = 0;
-  for (const dag of input.dueDags) {
+  for (const dag of known.dueDags) {
     if (!forecastWindowHolds(dag.dueAtMs, nowMs, prewarm.leadMs)) continue;
-    const runs = input.history.get(dag.dagId);
+    const runs = known.history.get(dag.dagId);
     if (runs === undefined) continue;
     const wave = expectedWave(runs, prewarm.historyRuns, filter);
     if (wave === 0) continue;

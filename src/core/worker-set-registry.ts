@@ -1,4 +1,6 @@
 import type { WorkerSetSpec } from './metadata.js';
+import type { ForecastDemand } from './prewarm-demand.js';
+import { PrewarmDemandLedger } from './prewarm-demand.js';
 
 /** The ScaledObject that asked about a worker set, as KEDA names it in `scaledObjectRef`. */
 export interface ScaledObjectName {
@@ -31,11 +33,14 @@ export type Registration =
  */
 export class WorkerSetRegistry {
   private readonly sets = new Map<string, TrackedWorkerSet>();
+  private readonly prewarm: PrewarmDemandLedger;
 
   constructor(
     private readonly ttlMs: number,
     private readonly maxSets: number,
-  ) {}
+  ) {
+    this.prewarm = new PrewarmDemandLedger(ttlMs);
+  }
 
   get size(): number {
     return this.sets.size;
@@ -46,6 +51,8 @@ export class WorkerSetRegistry {
   }
 
   register(metricName: string, spec: WorkerSetSpec, scaledObject: ScaledObjectName, nowMs: number): Registration {
+    // Before the limit: a set over it is still answered with its forecast.
+    this.prewarm.note(spec.metastore, spec.prewarm, nowMs);
     const known = this.sets.get(metricName);
     if (known !== undefined) {
       known.lastSeenMs = nowMs;
@@ -74,6 +81,11 @@ export class WorkerSetRegistry {
       expired.push(set);
     }
     return expired;
+  }
+
+  /** What the sets of `metastore` that asked within the TTL, tracked or over the limit, pre-warm with. */
+  forecastDemand(metastore: string, nowMs: number): ForecastDemand | null {
+    return this.prewarm.demand(metastore, nowMs);
   }
 
   all(): IterableIterator<TrackedWorkerSet> {

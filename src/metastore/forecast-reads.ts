@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { DueWindow } from '../core/ports.js';
 import type { DueDag, RunWave } from '../core/prewarm.js';
 import type { AirflowShape } from './queries.js';
-import { AIRFLOW_SHAPE, dueDagsQuery, firstWavesQuery } from './queries.js';
+import { AIRFLOW_SHAPE, dueDagsQuery, FORECAST_COLUMNS, firstWavesQuery } from './queries.js';
 
 /*
  * The reads behind pre-warming, on a client the caller holds inside a transaction. Each takes
@@ -17,6 +17,7 @@ export async function readAirflowShape(client: pg.ClientBase): Promise<AirflowSh
   const live = has('dag', 'is_stale') ? 'is_stale' : has('dag', 'is_active') ? 'is_active' : null;
   const runDate = has('dag_run', 'logical_date') ? 'logical_date' : has('dag_run', 'execution_date') ? 'execution_date' : null;
   if (live === null || runDate === null) return null;
+  for (const [table, columns] of Object.entries(FORECAST_COLUMNS)) if (!columns.every((column) => has(table, column))) return null;
   return { live, runDate, executor: has('task_instance', 'executor') };
 }
 

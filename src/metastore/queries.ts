@@ -106,12 +106,27 @@ export const CLOSE_TASK_HISTORY_CURSOR = 'CLOSE task_history';
  * texts, every value a parameter.
  */
 
-/** The columns that tell Airflow 3 from 2.10 and earlier, in the tables the scaler may read. */
+/**
+ * The columns that tell Airflow 3 from 2.10 and earlier, and every other column the forecast
+ * queries below use (a metastore without one gets no forecast rather than a failing query).
+ */
 export const AIRFLOW_SHAPE = `SELECT table_name, column_name
 FROM information_schema.columns
 WHERE table_schema = current_schema()
   AND table_name IN ('dag', 'dag_run', 'task_instance')
-  AND column_name IN ('is_stale', 'is_active', 'logical_date', 'execution_date', 'executor')`;
+  AND column_name IN ('is_stale', 'is_active', 'logical_date', 'execution_date', 'executor',
+    'dag_id', 'run_id', 'is_paused', 'has_import_errors', 'next_dagrun_create_after', 'run_type',
+    'start_date', 'queue', 'queued_dttm')`;
+
+/** Columns both shapes need, by table (the version-specific ones are told apart in AirflowShape). */
+export const FORECAST_COLUMNS: Readonly<Record<'dag' | 'dag_run' | 'task_instance', readonly string[]>> = {
+  dag: ['dag_id', 'is_paused', 'has_import_errors', 'next_dagrun_create_after'],
+  dag_run: ['dag_id', 'run_id', 'run_type', 'start_date'],
+  task_instance: ['dag_id', 'run_id', 'queue', 'queued_dttm'],
+};
+
+/** A table or column the statement names does not exist: the schema changed under the scaler. */
+export const UNDEFINED_TABLE = '42P01';
 
 export interface AirflowShape {
   /** `dag.is_stale` (3.x) or `dag.is_active` (2.x). */

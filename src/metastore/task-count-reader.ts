@@ -18,6 +18,7 @@ import {
   SAVEPOINT_FORECAST,
   SET_LOCAL_STATEMENT_TIMEOUT,
   UNDEFINED_COLUMN,
+  UNDEFINED_TABLE,
 } from './queries.js';
 
 interface CountRecord {
@@ -203,6 +204,7 @@ export class PgTaskCountReader implements TaskCountReader {
       return { available: true, dueDags, history: new Map() };
     } catch (err) {
       await client.query(ROLLBACK_TO_FORECAST);
+      this.forgetShapeOnSchemaChange(err);
       return { available: false, reason: `the due-DAG query failed: ${describePgError(coerceError(err))}` };
     }
   }
@@ -223,9 +225,16 @@ export class PgTaskCountReader implements TaskCountReader {
         return waves;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
+        this.forgetShapeOnSchemaChange(err);
         throw err;
       }
     });
+  }
+
+  /** After Airflow's migrations renamed or dropped what the shape said: probe it again next tick. */
+  private forgetShapeOnSchemaChange(err: unknown): void {
+    const code = (err as { code?: unknown }).code;
+    if (code === UNDEFINED_COLUMN || code === UNDEFINED_TABLE) this.shape = undefined;
   }
 
   private failure(what: string, err: unknown): ScalerError {

@@ -13,6 +13,8 @@ const BATCH = 200;
  */
 export class FirstWaveCache {
   private readonly waves = new Map<string, readonly RunWave[]>();
+  /** DAGs whose history was read with fewer runs than now asked for: kept until read again. */
+  private readonly short = new Set<string>();
   private runsLoaded = 0;
   private loading: Promise<void> | undefined;
   private failing = false;
@@ -26,13 +28,18 @@ export class FirstWaveCache {
   /** After a tick: forget DAGs no longer due, and read the history of newly due ones. */
   update(due: readonly DueDag[], runs: number): void {
     const dueIds = new Set(due.map((dag) => dag.dagId));
-    for (const dagId of [...this.waves.keys()]) if (!dueIds.has(dagId)) this.waves.delete(dagId);
+    for (const dagId of [...this.waves.keys()]) {
+      if (dueIds.has(dagId)) continue;
+      this.waves.delete(dagId);
+      this.short.delete(dagId);
+    }
     if (runs > this.runsLoaded) {
-      // A worker set asks for more history than was read: read everything again.
-      this.waves.clear();
+      // A worker set asks for more history than was read: read it again, forecasting meanwhile
+      // from what is known (dropping it would lower answers until the new read lands).
+      for (const dagId of this.waves.keys()) this.short.add(dagId);
       this.runsLoaded = runs;
     }
-    const missing = [...dueIds].filter((dagId) => !this.waves.has(dagId));
+    const missing = [...dueIds].filter((dagId) => !this.waves.has(dagId) || this.short.has(dagId));
     if (missing.length === 0 || this.loading !== undefined) return;
     this.loading = this.load(missing.slice(0, BATCH), runs).finally(() => {
       this.loading = undefined;
@@ -57,13 +64,14 @@ export class FirstWaveCache {
   private async load(dagIds: readonly string[], runs: number): Promise<void> {
     try {
       const waves = await this.reader.readFirstWaves(dagIds, runs);
+      for (const dagId of dagIds) this.short.delete(dagId);
       for (const [dagId, runWaves] of waves) this.waves.set(dagId, runWaves);
       if (this.failing) this.logger.info({}, 'run history reads recovered: pre-warming forecasts again');
       this.failing = false;
     } catch (err) {
       const code = isScalerError(err) ? err.code : 'UNKNOWN';
       this.onFailure(code);
-      if (!this.failing) this.logger.warn({ code, err: coerceError(err) }, 'run history read failed: due DAGs forecast nothing until it works (reactive answers unaffected)');
+      if (!this.failing) this.logger.warn({ code, err: coerceError(err) }, 'run history read failed: due DAGs without a known history forecast nothing until it works');
       this.failing = true;
     }
   }

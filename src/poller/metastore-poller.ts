@@ -2,6 +2,8 @@ import { nextTickDelayMs, retryDelayMs } from '../core/backoff.js';
 import { coerceError, isScalerError } from '../core/errors.js';
 import type { PollerStatus } from '../core/health.js';
 import type { Clock, Logger, Scheduler, TaskCountReader } from '../core/ports.js';
+import { carryForecast } from '../core/prewarm.js';
+import type { ForecastDemand } from '../core/prewarm-demand.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { FirstWaveCache } from './first-wave-cache.js';
 
@@ -11,12 +13,6 @@ export interface PollObserver {
   readFailed(metastore: string, durationMs: number, code: string): void;
   /** A pre-warming read failed: `step` is `due` (the tick's due-DAG query) or `history`. */
   forecastFailed?(metastore: string, step: 'due' | 'history', code: string): void;
-}
-
-/** What the worker sets with `prewarm: schedule` need of this metastore: the widest lead, the most runs. */
-export interface ForecastDemand {
-  readonly leadMs: number;
-  readonly historyRuns: number;
 }
 
 /** At most this many due DAGs per tick (soonest first): a bound on the query and the cache. */
@@ -164,11 +160,13 @@ export class MetastorePoller {
     if (!forecast.available) {
       // Counted at every tick it fails (the alert's rate), logged once per episode.
       this.options.observer?.forecastFailed?.(this.metastore, 'due', 'DUE_DAGS_UNREADABLE');
-      if (!this.forecastFailing) this.options.logger.warn({ reason: forecast.reason }, 'pre-warming off: the due DAGs cannot be read (reactive answers unaffected)');
+      if (!this.forecastFailing) {
+        this.options.logger.warn({ reason: forecast.reason }, 'due DAGs cannot be read: the last due list read keeps forecasting, DAGs due since go unseen');
+      }
       this.forecastFailing = true;
-      return snapshot;
+      return { ...snapshot, forecast: carryForecast(this.latestSnapshot?.forecast, forecast) };
     }
-    if (this.forecastFailing) this.options.logger.info({}, 'due DAGs readable again: pre-warming on');
+    if (this.forecastFailing) this.options.logger.info({}, 'due DAGs readable again');
     this.forecastFailing = false;
     this.firstWaves.update(forecast.dueDags, demand.historyRuns);
     return { ...snapshot, forecast: { ...forecast, history: this.firstWaves.historyFor(forecast.dueDags) } };

@@ -273,13 +273,13 @@ describe('parseConfig scale-in', () => {
     expect(err.problems).toEqual([
       'scaleIn.kubernets is not a known key (did you mean "kubernetes"?)',
       'scaleIn.kubernetes="yes" must be one of auto, in-cluster, off',
-      'scaleIn.broker.urlFromEnv="NOPE" names an unset variable',
+      'scaleIn.broker.urlFromEnv names an unset variable, NOPE',
     ]);
   });
 
   it('names an unset urlFromEnv variable', () => {
     const err = parseError({ scaleIn: { broker: { urlFromEnv: 'NOPE' } } }, { SCALER_DATABASE_URL: DB_URL });
-    expect(err.problems).toEqual(['scaleIn.broker.urlFromEnv="NOPE" names an unset variable']);
+    expect(err.problems).toEqual(['scaleIn.broker.urlFromEnv names an unset variable, NOPE']);
   });
 });
 
@@ -417,9 +417,20 @@ describe('parseConfig errors', () => {
     expect(err.problems).toEqual(['metastores.default needs at most one of url or urlFromEnv']);
   });
 
+  it.each([
+    ['metastores.main.urlFromEnv', { metastores: { main: { urlFromEnv: 'postgresql://airflow:S3cretPw@pgbouncer:6543/airflow' } } }],
+    ['scaleIn.broker.urlFromEnv', { scaleIn: { broker: { urlFromEnv: 'redis://:R3disPw@redis:6379/0' } } }],
+    ['metastores.main.urlFromEnv', { metastores: { main: { urlFromEnv: `postgresql://airflow:S3cretPw@${'h'.repeat(300)}/airflow` } } }],
+  ])('never shows a URL pasted into %s, whatever its length', (key, file) => {
+    const err = parseError(file, { SCALER_DATABASE_URL: DB_URL });
+    expect(err.problems.join('\n')).toContain(key);
+    expect(err.problems.join('\n')).not.toMatch(/S3cretPw|R3disPw|pgbouncer|redis:/);
+    expect(err.message).not.toMatch(/S3cretPw|R3disPw/);
+  });
+
   it.each([[{}], [{ MY_DB_URL: '' }]])('rejects urlFromEnv naming an unset or empty variable (env %j)', (env) => {
     const err = parseError({ metastores: { main: { urlFromEnv: 'MY_DB_URL' } } }, env);
-    expect(err.problems).toEqual(['metastores.main.urlFromEnv="MY_DB_URL" names an unset variable']);
+    expect(err.problems).toEqual(['metastores.main.urlFromEnv names an unset variable, MY_DB_URL']);
   });
 
   it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { ForecastInput, PrewarmSpec, RunWave } from '../../../src/core/prewarm.js';
-import { expectedWave, forecastTasks, forecastWindowHolds } from '../../../src/core/prewarm.js';
+import { carryForecast, expectedWave, forecastTasks, forecastWindowHolds } from '../../../src/core/prewarm.js';
 import { decide } from '../../../src/core/scaling.js';
 import { forecastOf } from '../../../src/core/snapshot.js';
 import type { Snapshot } from '../../../src/core/snapshot.js';
@@ -57,10 +57,36 @@ describe('forecastTasks', () => {
     expect(forecast).toEqual({ tasks: 30, dags: 2 });
   });
 
-  it('forecasts nothing when off, when the reads failed, or while a DAG’s history is still being read', () => {
+  it('forecasts nothing when off, when the reads never worked, or while a DAG’s history is still being read', () => {
     expect(forecastTasks(input(100_000), { ...ON, mode: 'off' }, ALL, 60_000).tasks).toBe(0);
     expect(forecastTasks({ available: false, reason: 'permission denied' }, ON, ALL, 60_000).tasks).toBe(0);
     expect(forecastTasks({ available: true, dueDags: [{ dagId: 'etl', dueAtMs: 100_000 }], history: new Map() }, ON, ALL, 60_000).tasks).toBe(0);
+  });
+});
+
+describe('carryForecast: a failed due-DAG read never lowers an answer', () => {
+  const read = (dueAtMs: number): ForecastInput => ({ available: true, dueDags: [{ dagId: 'etl', dueAtMs }], history: new Map([['etl', [wave(40)]]]) });
+  const failed: ForecastInput = { available: false, reason: 'canceling statement due to statement timeout' };
+
+  it('keeps forecasting from the last due list read, through consecutive failures', () => {
+    const first = carryForecast(read(100_000), failed);
+    const second = carryForecast(first, failed);
+    expect(first.available).toBe(false);
+    expect(forecastTasks(read(100_000), ON, ALL, 60_000).tasks).toBe(40);
+    expect(forecastTasks(first, ON, ALL, 60_000).tasks).toBe(40);
+    expect(forecastTasks(second, ON, ALL, 90_000).tasks).toBe(40);
+  });
+
+  it('ends by itself: a carried DAG counts only until its due instant plus the lead', () => {
+    const carried = carryForecast(read(100_000), failed);
+    expect(forecastTasks(carried, ON, ALL, 219_999).tasks).toBe(40);
+    expect(forecastTasks(carried, ON, ALL, 220_000).tasks).toBe(0);
+  });
+
+  it('takes a fresh read as it is, and has nothing to carry before the first read', () => {
+    expect(carryForecast(read(100_000), read(500_000))).toEqual(read(500_000));
+    expect(carryForecast(undefined, failed)).toEqual(failed);
+    expect(carryForecast(failed, failed)).toEqual(failed);
   });
 });
 

@@ -45,4 +45,23 @@ describe('WorkerSetRegistry', () => {
     register(registry, ['b'], 0, { metastore: 'analytics' });
     expect(registry.forMetastore('analytics').map((set) => set.spec.queues)).toEqual([['b']]);
   });
+
+  it('reads the due DAGs for a pre-warming set over the limit too: its answer still counts its forecast', () => {
+    const registry = new WorkerSetRegistry(10_000, 1);
+    register(registry, ['invented'], 0);
+    const prewarm = { mode: 'schedule' as const, leadMs: 300_000, historyRuns: 7 };
+    expect(register(registry, ['default'], 0, { prewarm }).kind).toBe('over-limit');
+    expect(registry.forecastDemand('default', 0)).toEqual({ leadMs: 300_000, historyRuns: 7 });
+    expect(registry.forecastDemand('analytics', 0)).toBeNull();
+  });
+
+  it('asks for the widest lead and the most runs any set asked for within the TTL, and forgets the rest', () => {
+    const registry = new WorkerSetRegistry(10_000, 10);
+    register(registry, ['a'], 0, { prewarm: { mode: 'schedule', leadMs: 600_000, historyRuns: 3 } });
+    register(registry, ['b'], 5_000, { prewarm: { mode: 'schedule', leadMs: 120_000, historyRuns: 9 } });
+    register(registry, ['c'], 5_000, { prewarm: { mode: 'off', leadMs: 3_600_000, historyRuns: 50 } });
+    expect(registry.forecastDemand('default', 10_000)).toEqual({ leadMs: 600_000, historyRuns: 9 });
+    expect(registry.forecastDemand('default', 10_001)).toEqual({ leadMs: 120_000, historyRuns: 9 });
+    expect(registry.forecastDemand('default', 15_001)).toBeNull();
+  });
 });

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import { ErrorCode, ScalerError } from '../../../src/core/errors.js';
 import type { Scheduler, TaskCountReader } from '../../../src/core/ports.js';
+import type { ForecastInput, RunWave } from '../../../src/core/prewarm.js';
+import { forecastTasks } from '../../../src/core/prewarm.js';
 import type { Snapshot } from '../../../src/core/snapshot.js';
 import { MetastorePoller } from '../../../src/poller/metastore-poller.js';
 import { quietLogger } from '../../support/quiet-logger.js';
@@ -114,5 +116,77 @@ describe('MetastorePoller', () => {
     await scheduler.runNext();
     await p.stop();
     expect(scheduler.pending).toEqual([]);
+  });
+});
+
+describe('MetastorePoller pre-warming reads', () => {
+  const DEMAND = { leadMs: 120_000, historyRuns: 5 };
+  const ETL_DUE = { dagId: 'etl', dueAtMs: 60_000 };
+  const WAVES: readonly RunWave[] = [{ tasks: [{ queue: 'default', executor: null, count: 40 }] }];
+
+  /** Due list readable on the reads `dueOk` says; history reads answer `waves` or fail. */
+  function forecastingReader(dueOk: (read: number) => boolean, history: (call: number, runs: number) => Promise<Map<string, RunWave[]>>) {
+    let reads = 0;
+    let historyCalls = 0;
+    const reader: TaskCountReader = {
+      metastore: 'default',
+      read: (startedAtMs: number): Promise<Snapshot> => {
+        reads += 1;
+        const forecast: ForecastInput = dueOk(reads) ? { available: true, dueDags: [ETL_DUE], history: new Map() } : { available: false, reason: 'canceling statement due to statement timeout' };
+        return Promise.resolve({ metastore: 'default', takenAtMs: startedAtMs, hasExecutorColumn: true, rows: [], forecast });
+      },
+      readFirstWaves: (_dagIds, runs) => history(++historyCalls, runs),
+      close: () => Promise.resolve(),
+    };
+    return reader;
+  }
+
+  function prewarmingPoller(scheduler: ManualScheduler, reader: TaskCountReader, demand: () => typeof DEMAND) {
+    const dueFailures: string[] = [];
+    const p = new MetastorePoller(reader, {
+      intervalMs: 1_000,
+      maxBackoffMs: 8_000,
+      clock: { now: () => scheduler.nowMs },
+      scheduler,
+      random: () => 0.5,
+      logger: quietLogger,
+      observer: { readSucceeded: () => undefined, readFailed: () => undefined, forecastFailed: (_m, step) => dueFailures.push(step) },
+      forecastDemand: demand,
+    });
+    return { p, dueFailures };
+  }
+
+  const forecastNow = (p: MetastorePoller, nowMs: number): number =>
+    forecastTasks(p.latest!.forecast!, { mode: 'schedule', ...DEMAND }, { queues: new Set(['default']), executorMatches: null }, nowMs).tasks;
+
+  it('keeps forecasting from the last due list through failed due reads, and counts each failure', async () => {
+    const scheduler = new ManualScheduler();
+    const reader = forecastingReader((read) => read <= 2, () => Promise.resolve(new Map([['etl', [...WAVES]]])));
+    const { p, dueFailures } = prewarmingPoller(scheduler, reader, () => DEMAND);
+    p.start();
+    await scheduler.runNext(); // due list read, history asked for
+    await scheduler.runNext(); // history known
+    expect(forecastNow(p, scheduler.nowMs)).toBe(40);
+    await scheduler.runNext(); // the due read fails
+    await scheduler.runNext(); // and again
+    expect(p.latest!.forecast!.available).toBe(false);
+    expect(forecastNow(p, scheduler.nowMs)).toBe(40);
+    expect(dueFailures).toEqual(['due', 'due']);
+  });
+
+  it('keeps a DAG’s known history while more runs are read, and through a failed history read', async () => {
+    const scheduler = new ManualScheduler();
+    let demand = DEMAND;
+    const reader = forecastingReader(() => true, (call) => (call === 1 ? Promise.resolve(new Map([['etl', [...WAVES]]])) : Promise.reject(new ScalerError(ErrorCode.MetastoreQueryFailed, 'down'))));
+    const { p, dueFailures } = prewarmingPoller(scheduler, reader, () => demand);
+    p.start();
+    await scheduler.runNext();
+    await scheduler.runNext();
+    expect(forecastNow(p, scheduler.nowMs)).toBe(40);
+    demand = { ...DEMAND, historyRuns: 10 }; // a set asks for more history: read again, and that read fails
+    await scheduler.runNext();
+    await scheduler.runNext();
+    expect(forecastNow(p, scheduler.nowMs)).toBe(40);
+    expect(dueFailures).toContain('history');
   });
 });
