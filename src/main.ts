@@ -144,6 +144,8 @@ async function startScaleIn(
     snapshots: hub,
     staleAfterMs: config.poll.staleAfterMs,
     planTtlMs: Math.max(60_000, 10 * config.poll.staleAfterMs),
+    maxTargets: config.limits.maxScaleInTargets,
+    targetTtlMs: WORKER_SET_TTL_MS,
     patchesPerSecond: config.scaleIn.patchesPerSecond,
     observer: scaleInObserver(instruments),
   });

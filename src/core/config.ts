@@ -2,6 +2,7 @@ import { DEFAULT_METASTORE } from './metadata.js';
 import type { MetastoreConfig, ScaleInConfig } from './config-sections.js';
 import { readMetastores, readScaleIn } from './config-sections.js';
 import { ErrorCode, ScalerError } from './errors.js';
+import { MAX_PUBLISHED_TARGETS } from './published-counts.js';
 import type { Path } from './validation.js';
 import { Validator, deepFreeze, joinPath } from './validation.js';
 
@@ -36,6 +37,7 @@ export interface ScalerConfig {
   readonly limits: {
     readonly maxWorkerSets: number;
     readonly maxOpenStreams: number;
+    readonly maxScaleInTargets: number;
   };
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly shutdownTimeoutMs: number;
@@ -67,6 +69,11 @@ export const DEFAULTS = {
     maxWorkerSets: 500,
     /** Open StreamIsActive/StreamMetricSpec streams; KEDA opens one per external-push trigger. */
     maxOpenStreams: 1_000,
+    /**
+     * Scale-in targets (a worker set's pods in one namespace), each a pod list per tick; beyond
+     * it, the plain formula. Far above real use; it bounds the pod lists a client can cause.
+     */
+    maxScaleInTargets: 100,
   },
   logLevel: 'info',
   /** Below the deploy kit's terminationGracePeriodSeconds (15 s). */
@@ -97,6 +104,7 @@ export const ENV_VARS = {
   SCALER_LEASE_NAMESPACE: ['scaleIn', 'lease', 'namespace'],
   SCALER_MAX_WORKER_SETS: ['limits', 'maxWorkerSets'],
   SCALER_MAX_OPEN_STREAMS: ['limits', 'maxOpenStreams'],
+  SCALER_MAX_SCALE_IN_TARGETS: ['limits', 'maxScaleInTargets'],
   SCALER_LOG_LEVEL: ['logLevel'],
   SCALER_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs'],
 } as const satisfies Record<string, readonly string[]>;
@@ -188,7 +196,7 @@ export function readConfig(input: RawConfigInput): ConfigReading {
   const grpc = v.mapping(['grpc'], raw['grpc'], ['host', 'port', 'tls', 'keepaliveTimeMs', 'keepaliveTimeoutMs']) ?? {};
   const http = v.mapping(['http'], raw['http'], ['host', 'port']) ?? {};
   const poll = v.mapping(['poll'], raw['poll'], ['intervalMs', 'staleAfterMs', 'queryTimeoutMs', 'maxBackoffMs']) ?? {};
-  const limits = v.mapping(['limits'], raw['limits'], ['maxWorkerSets', 'maxOpenStreams']) ?? {};
+  const limits = v.mapping(['limits'], raw['limits'], ['maxWorkerSets', 'maxOpenStreams', 'maxScaleInTargets']) ?? {};
   const port = { min: 0, max: 65_535 };
 
   const intervalMs = v.integer(['poll', 'intervalMs'], poll['intervalMs'], { min: 100, max: 600_000 }) ?? DEFAULTS.poll.intervalMs;
@@ -224,6 +232,9 @@ export function readConfig(input: RawConfigInput): ConfigReading {
     limits: {
       maxWorkerSets: v.integer(['limits', 'maxWorkerSets'], limits['maxWorkerSets'], { min: 1, max: 100_000 }) ?? DEFAULTS.limits.maxWorkerSets,
       maxOpenStreams: v.integer(['limits', 'maxOpenStreams'], limits['maxOpenStreams'], { min: 1, max: 100_000 }) ?? DEFAULTS.limits.maxOpenStreams,
+      // Every target must fit in the Lease, or the other replicas would answer lower than the leader.
+      maxScaleInTargets:
+        v.integer(['limits', 'maxScaleInTargets'], limits['maxScaleInTargets'], { min: 1, max: MAX_PUBLISHED_TARGETS }) ?? DEFAULTS.limits.maxScaleInTargets,
     },
     logLevel: v.oneOf(['logLevel'], raw['logLevel'], LOG_LEVELS) ?? DEFAULTS.logLevel,
     shutdownTimeoutMs: v.integer(['shutdownTimeoutMs'], raw['shutdownTimeoutMs'], { min: 100, max: 60_000 }) ?? DEFAULTS.shutdownTimeoutMs,

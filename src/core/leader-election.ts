@@ -25,7 +25,7 @@ export interface StoredLease {
   readonly record: LeaseRecord;
   /** The object's resourceVersion: a write that names an older one is refused (409). */
   readonly version: string;
-  /** The worker counts the holder published with its last renewal (scale-in target key → count). */
+  /** The worker counts the holder published with its last renewal (publishedTargetId → count). */
   readonly published: ReadonlyMap<string, number>;
 }
 

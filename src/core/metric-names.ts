@@ -36,6 +36,7 @@ export const PromMetric = {
   scaleInFailuresTotal: `${PROM_PREFIX}scale_in_failures_total`,
   scaleInCapability: `${PROM_PREFIX}scale_in_capability`,
   scaleInLeader: `${PROM_PREFIX}scale_in_leader`,
+  scaleInTargetsOverLimitTotal: `${PROM_PREFIX}scale_in_targets_over_limit_total`,
   /** Only in `demo`: the simulated Celery worker pods, by state. */
   demoWorkerPods: `${PROM_PREFIX}demo_worker_pods`,
 } as const;

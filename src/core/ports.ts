@@ -1,5 +1,6 @@
 import type { LeaseWrite, StoredLease } from './leader-election.js';
 import type { RunWave } from './prewarm.js';
+import type { PublishedCount } from './published-counts.js';
 import type { Snapshot } from './snapshot.js';
 
 /** Milliseconds since the epoch. Injected everywhere so core stays deterministic. */
@@ -128,6 +129,10 @@ export interface Leadership {
   isLeader(): boolean;
   /** The count the leader last published for a scale-in target, while its lease is valid. */
   publishedByLeader(targetKey: string): number | undefined;
-  /** What this replica publishes while it leads; goes out with the next lease renewal. */
-  publish(counts: ReadonlyMap<string, number>): void;
+  /**
+   * What this replica publishes while it leads (scale-in target key → count): each renewal
+   * writes the counts still standing then (countsForLease), so a count the leader stopped
+   * re-planning leaves the Lease when it expires, even if nothing is published again.
+   */
+  publish(counts: ReadonlyMap<string, PublishedCount>): void;
 }

@@ -1,14 +1,17 @@
 import { coerceError, isScalerError } from '../core/errors.js';
 import type { LeaderElection } from '../core/leader-election.js';
 import type { Clock, Leadership, LeaseStore, Logger } from '../core/ports.js';
+import type { PublishedCount } from '../core/published-counts.js';
+import { countsForLease, publishedTargetId } from '../core/published-counts.js';
 
 /**
  * Runs the leader election (core/leader-election.ts) against a Lease: one attempt every retry
  * period, read → plan → write. `isLeader()` answers from the election and the clock, so a leader
  * that could not renew stops leading at its deadline, not at its next attempt. The leader writes
- * its published worker counts with every renewal; the others read them from the Lease, so every
- * replica answers KEDA with the leader's counts. On stop, a held lease is released so another
- * replica takes over at once instead of after the lease duration.
+ * the published worker counts that still stand with every renewal; the others read them from the
+ * Lease, so every replica answers KEDA with the leader's counts, and drops one when the leader
+ * does. On stop, a held lease is released so another replica takes over at once instead of after
+ * the lease duration.
  */
 export class LeaseKeeper implements Leadership {
   private timer: NodeJS.Timeout | undefined;
@@ -16,7 +19,7 @@ export class LeaseKeeper implements Leadership {
   private running = false;
   private leading = false;
   private failing = false;
-  private ownCounts: ReadonlyMap<string, number> = new Map();
+  private ownCounts: ReadonlyMap<string, PublishedCount> = new Map();
   private leaderCounts: ReadonlyMap<string, number> = new Map();
 
   constructor(
@@ -37,10 +40,12 @@ export class LeaseKeeper implements Leadership {
 
   publishedByLeader(targetKey: string): number | undefined {
     if (!this.election.othersLeaseValid(this.clock.now())) return undefined;
-    return this.leaderCounts.get(targetKey);
+    // A leader of an earlier version names targets by their key (which always holds a '/', which
+    // no id does): read those too while it leads, so a rolling upgrade answers alike.
+    return this.leaderCounts.get(publishedTargetId(targetKey)) ?? this.leaderCounts.get(targetKey);
   }
 
-  publish(counts: ReadonlyMap<string, number>): void {
+  publish(counts: ReadonlyMap<string, PublishedCount>): void {
     this.ownCounts = counts;
   }
 
@@ -80,7 +85,7 @@ export class LeaseKeeper implements Leadership {
       this.leaderCounts = current?.published ?? new Map();
       const write = this.election.plan(current, this.clock.now());
       if (write !== null) {
-        const stored = await this.store.write(write, this.ownCounts);
+        const stored = await this.store.write(write, countsForLease(this.ownCounts, this.clock.now()));
         if (stored !== null) this.election.written(stored.record, this.clock.now());
       }
       if (this.failing) this.logger.info({}, 'the scale-in lease can be read and written again');

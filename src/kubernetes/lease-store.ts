@@ -2,6 +2,7 @@ import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
 
 import type { LeaseRecord, LeaseWrite, StoredLease } from '../core/leader-election.js';
 import type { LeaseStore } from '../core/ports.js';
+import { MAX_PUBLISHED_ANNOTATION_LENGTH, MAX_PUBLISHED_COUNT, MAX_PUBLISHED_TARGETS } from '../core/published-counts.js';
 import type { ApiOperation } from './api-errors.js';
 import type { KubernetesConnection } from './client.js';
 import { failedStatus } from './client.js';
@@ -15,11 +16,16 @@ function timeOf(value: unknown): number {
   return 0;
 }
 
-/** The annotation that carries the holder's published worker counts: `{"<target>": count}`. */
+/** The annotation that carries the holder's published worker counts: `{"<target id>": count}`. */
 export const PUBLISHED_WORKERS_ANNOTATION = 'airflow-keda-scaler.io/published-workers';
-/** Far above any real cluster's worker sets; a Lease's annotations may total 256 KiB. */
-const MAX_PUBLISHED = 2_000;
-const MAX_ANNOTATION_CHARACTERS = 200_000;
+/**
+ * What a reader accepts: at least anything this version writes (MAX_PUBLISHED_ANNOTATION_LENGTH),
+ * so a follower never drops a leader's counts for their size, and what earlier versions, which
+ * named targets by their key, accepted.
+ */
+const MAX_ANNOTATION_CHARACTERS = Math.max(200_000, MAX_PUBLISHED_ANNOTATION_LENGTH);
+/** Target ids are 16 characters; earlier versions' keys up to this many. */
+const MAX_LEGACY_KEY_LENGTH = 1_024;
 
 /**
  * The counts in the annotation, or none when it is missing or malformed: another replica wrote
@@ -36,8 +42,8 @@ function publishedOf(text: string | undefined): Map<string, number> {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return published;
   for (const [key, count] of Object.entries(parsed as Record<string, unknown>)) {
-    if (published.size >= MAX_PUBLISHED) break;
-    if (key.length <= 1_024 && typeof count === 'number' && Number.isInteger(count) && count >= 0 && count <= 1_000_000) published.set(key, count);
+    if (published.size >= MAX_PUBLISHED_TARGETS) break;
+    if (key.length <= MAX_LEGACY_KEY_LENGTH && typeof count === 'number' && Number.isInteger(count) && count >= 0 && count <= MAX_PUBLISHED_COUNT) published.set(key, count);
   }
   return published;
 }
@@ -73,7 +79,8 @@ function toLease(
   metadata.namespace = namespace;
   if (version !== undefined) metadata.resourceVersion = version;
   metadata.labels = { 'app.kubernetes.io/name': 'airflow-keda-scaler' };
-  const published = [...write.published].slice(0, MAX_PUBLISHED);
+  // countsForLease bounds them already: this keeps the store's own promise whatever it is given.
+  const published = [...write.published].slice(0, MAX_PUBLISHED_TARGETS);
   metadata.annotations = { [PUBLISHED_WORKERS_ANNOTATION]: JSON.stringify(Object.fromEntries(published)) };
   const spec = new client.V1LeaseSpec();
   spec.holderIdentity = record.holderIdentity;

@@ -1,6 +1,7 @@
 import { ErrorCode, coerceError, isScalerError } from '../core/errors.js';
 import { evaluateWorkerSet } from '../core/evaluate.js';
 import type { Clock, ControlReply, Leadership, Logger, PodDirectory, SnapshotSource, WorkerControl, WorkerPod } from '../core/ports.js';
+import { standingCount } from '../core/published-counts.js';
 import type { WorkerCounts } from '../core/scale-in-plan.js';
 import type { CommandsDue, Plan } from '../core/scale-in-ledger.js';
 import { BrokerHealth, ScaleInLedger, publication } from '../core/scale-in-ledger.js';
@@ -10,8 +11,10 @@ import { scaleInTargetKey } from '../core/scale-in-target.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { runningByWorker } from '../core/snapshot.js';
 import { TokenBucket } from '../core/token-bucket.js';
+import type { ScaleInStep, TargetState } from './target-book.js';
+import { TargetBook } from './target-book.js';
 
-export type ScaleInStep = 'list' | 'patch' | 'drain' | 'restore' | 'plan';
+export type { ScaleInStep } from './target-book.js';
 
 /** What the controller reports; telemetry/observers.ts turns it into Prometheus series. */
 export interface ScaleInObserver {
@@ -22,6 +25,8 @@ export interface ScaleInObserver {
   restored(count: number): void;
   failed(step: ScaleInStep, code: string): void;
   forgotten(target: ScaleInTarget): void;
+  /** A request for a target beyond the limits: answered with the plain formula, not planned. */
+  overLimit(): void;
   brokerAvailable(available: boolean): void;
 }
 
@@ -47,6 +52,10 @@ export interface ScaleInControllerOptions {
    * persistent failure gets here); after it the RPCs fall back to the formula.
    */
   readonly planTtlMs: number;
+  /** `limits.maxScaleInTargets`: targets planned at once (at most MAX_TARGETS_PER_WORKER_SET per worker set). */
+  readonly maxTargets: number;
+  /** A target KEDA has not asked about for this long is dropped, whatever the worker-set registry says. */
+  readonly targetTtlMs: number;
   readonly patchesPerSecond: number;
   /** An unanswered cancel_consumer / add_consumer is sent again after this long. */
   readonly resendAfterMs?: number;
@@ -54,24 +63,6 @@ export interface ScaleInControllerOptions {
   readonly brokerGraceMs?: number;
   /** How often pods are listed while no scale-in step is pending (otherwise every tick). */
   readonly idleListIntervalMs?: number;
-}
-
-interface TargetState {
-  target: ScaleInTarget;
-  lastSeenMs: number;
-  /** The last pod list, with the annotations we have written since merged in. */
-  pods: WorkerPod[] | null;
-  listedAtMs: number;
-  /** Drains sent and confirmed, restores, reconciliation: core's bookkeeping for this set. */
-  ledger: ScaleInLedger;
-  published: { readonly reported: number; readonly atMs: number } | undefined;
-  unsupportedReason: string | undefined;
-  orderReported: boolean;
-  lastVictims: string;
-  /** A drain or a patch is still to be done: list pods again on the next tick. */
-  unsettled: boolean;
-  readonly failingSteps: Set<ScaleInStep>;
-  readonly refusedSteps: Set<ScaleInStep>;
 }
 
 function errorCode(err: unknown): string {
@@ -85,7 +76,7 @@ function errorCode(err: unknown): string {
  * delays plans (the RPCs keep the last published count until it is stale) but never piles up.
  */
 export class ScaleInController {
-  private readonly targets = new Map<string, TargetState>();
+  private readonly targets: TargetBook;
   private readonly pendingSnapshots = new Map<string, Snapshot>();
   private readonly patchBudget: TokenBucket;
   private loop: Promise<void> | undefined;
@@ -96,52 +87,40 @@ export class ScaleInController {
   constructor(private readonly options: ScaleInControllerOptions) {
     this.patchBudget = new TokenBucket(options.patchesPerSecond, options.patchesPerSecond * 2);
     this.broker = new BrokerHealth(options.brokerGraceMs ?? 60_000);
+    this.targets = new TargetBook({
+      limits: { maxTargets: options.maxTargets, ttlMs: options.targetTtlMs },
+      leadership: options.leadership ?? null,
+      logger: options.logger,
+      resendAfterMs: options.resendAfterMs ?? 10_000,
+      overLimit: () => options.observer.overLimit(),
+      forgotten: (target) => options.observer.forgotten(target),
+      // A new target is planned on the newest snapshot at once, not at the next tick.
+      added: (state) => {
+        const snapshot = options.snapshots.latest(state.target.spec.metastore);
+        if (snapshot !== undefined) this.onSnapshot(snapshot);
+      },
+    });
   }
 
   /**
    * The count GetMetrics reports for a worker set, and what makes the set known: a set is planned
    * once KEDA asks for its metric. Never below the last published plan (whose patches are on the
    * pods), never below the formula (scale-out is never delayed). The formula alone without the
-   * Kubernetes API, for scaleIn=off, before a set's first plan, after an RBAC refusal, or after
-   * planTtlMs without a plan.
+   * Kubernetes API, for scaleIn=off, before a set's first plan, after an RBAC refusal, after
+   * planTtlMs without a plan, or for a target beyond the limits.
    */
   reportFor(namespace: string, metricName: string, spec: WorkerSetSpec, desired: number): number {
     if (this.options.pods === null || spec.scaleIn.policy === 'off' || namespace === '' || this.stopped) return desired;
     const nowMs = this.options.clock.now();
     const key = scaleInTargetKey(namespace, metricName, spec);
-    const state = this.targets.get(key) ?? this.register({ key, namespace, metricName, spec }, nowMs);
-    state.lastSeenMs = nowMs;
-    // Concurrency and bounds are not in the key; the metadata cache hands out one spec per map.
-    if (state.target.spec !== spec) state.target = { ...state.target, spec };
+    const state = this.targets.track(key, namespace, metricName, spec, nowMs);
     const { leadership } = this.options;
     if (leadership !== undefined && leadership !== null && !leadership.isLeader()) {
-      // Another replica acts on the pods: answer with its count, so KEDA hears the same from both.
+      // Another replica acts on the pods: answer with its count, so KEDA hears the same from both
+      // (also for a target this replica has no room for: the leader may have planned it).
       return Math.max(desired, leadership.publishedByLeader(key) ?? desired);
     }
-    const published = state.published;
-    if (published === undefined || nowMs - published.atMs > this.options.planTtlMs) return desired;
-    return Math.max(desired, published.reported);
-  }
-
-  private register(target: ScaleInTarget, nowMs: number): TargetState {
-    const state: TargetState = {
-      target,
-      lastSeenMs: nowMs,
-      pods: null,
-      listedAtMs: 0,
-      ledger: new ScaleInLedger(this.options.resendAfterMs ?? 10_000),
-      published: undefined,
-      unsupportedReason: undefined,
-      orderReported: false,
-      lastVictims: '',
-      unsettled: true,
-      failingSteps: new Set(),
-      refusedSteps: new Set(),
-    };
-    this.targets.set(target.key, state);
-    const snapshot = this.options.snapshots.latest(target.spec.metastore);
-    if (snapshot !== undefined) this.onSnapshot(snapshot);
-    return state;
+    return Math.max(desired, standingCount(state?.published, nowMs) ?? desired);
   }
 
   onSnapshot(snapshot: Snapshot): void {
@@ -174,6 +153,7 @@ export class ScaleInController {
   }
 
   private async planAll(snapshot: Snapshot): Promise<void> {
+    this.targets.expire(this.options.clock.now());
     if (!this.followLeadership()) return;
     for (const state of [...this.targets.values()]) {
       if (this.stopped) return;
@@ -188,14 +168,10 @@ export class ScaleInController {
 
   /**
    * KEDA stopped asking about a worker set (the worker-set registry dropped it): its plans go.
-   * The registry alone decides how long a set is remembered.
+   * A target also goes on its own once KEDA stopped asking about it (targetTtlMs).
    */
   forget(metricName: string): void {
-    for (const [key, state] of this.targets) {
-      if (state.target.metricName !== metricName) continue;
-      this.targets.delete(key);
-      this.options.observer.forgotten(state.target);
-    }
+    this.targets.forget(metricName);
   }
 
   private async planTarget(state: TargetState, snapshot: Snapshot): Promise<void> {
@@ -222,7 +198,7 @@ export class ScaleInController {
         this.options.observer.failed('plan', 'UNSUPPORTED');
       }
       state.unsupportedReason = plan.reason;
-      state.published = undefined;
+      this.targets.setPublished(state, undefined);
       return;
     }
     state.unsupportedReason = undefined;
@@ -257,7 +233,7 @@ export class ScaleInController {
       this.leading = leading;
       for (const state of this.targets.values()) {
         state.ledger = new ScaleInLedger(this.options.resendAfterMs ?? 10_000);
-        state.published = undefined;
+        this.targets.setPublished(state, undefined);
         state.pods = null;
         state.lastVictims = '';
       }
@@ -267,15 +243,16 @@ export class ScaleInController {
 
   /** Computes and publishes the count the RPCs may report, from the pods as annotated now. */
   private publish(state: TargetState, plan: Plan, desired: number): void {
+    // Dropped while it was being planned (expired, forgotten): nothing of it may come back.
+    if (!this.targets.has(state)) return;
     // While the API refuses us the plan's premise (we can rank) does not hold.
     if (state.refusedSteps.size > 0) {
-      state.published = undefined;
+      this.targets.setPublished(state, undefined);
       return;
     }
     const { reported, unsettled } = publication(plan, state.pods ?? [], desired);
     state.unsettled = unsettled;
-    state.published = { reported, atMs: this.options.clock.now() };
-    this.options.leadership?.publish(this.publishedCounts());
+    this.targets.setPublished(state, { reported, expiresAtMs: this.options.clock.now() + this.options.planTtlMs });
     this.options.observer.planned(state.target, plan.counts, reported, plan.victims);
     const victims = plan.victims.join(',');
     if (victims !== state.lastVictims) {
@@ -285,13 +262,6 @@ export class ScaleInController {
         plan.victims.length === 0 ? 'scale-in: no surplus workers' : 'scale-in: surplus workers chosen',
       );
     }
-  }
-
-  /** Every worker set's published count, for the other replicas (through the Lease). */
-  private publishedCounts(): Map<string, number> {
-    const counts = new Map<string, number>();
-    for (const [key, state] of this.targets) if (state.published !== undefined) counts.set(key, state.published.reported);
-    return counts;
   }
 
   /** Lists pods every tick while scaling in, otherwise every idleListIntervalMs. */
@@ -396,7 +366,7 @@ export class ScaleInController {
     if (code === ErrorCode.KubernetesForbidden) {
       // Without permission there is no ranking: report the formula, as without an API at all.
       state.refusedSteps.add(step);
-      state.published = undefined;
+      this.targets.setPublished(state, undefined);
     }
     if (state.failingSteps.has(step)) return;
     state.failingSteps.add(step);

@@ -33,6 +33,7 @@ export interface Instruments {
   readonly scaleInFailuresTotal: Counter<'step' | 'code'>;
   readonly scaleInCapability: Gauge<'capability'>;
   readonly scaleInLeader: Gauge;
+  readonly scaleInTargetsOverLimitTotal: Counter;
 }
 
 const PROMTOOL_REJECTED_DEFAULTS = [
@@ -185,6 +186,11 @@ export function createInstruments(): Instruments {
       name: PromMetric.scaleInFailuresTotal,
       help: 'Failed scale-in steps (list, patch, drain, restore, plan), by error code.',
       labelNames: ['step', 'code'],
+      registers,
+    }),
+    scaleInTargetsOverLimitTotal: new Counter({
+      name: PromMetric.scaleInTargetsOverLimitTotal,
+      help: 'Requests for scale-in targets beyond limits.maxScaleInTargets or the per-worker-set limit: answered with the plain formula, not planned.',
       registers,
     }),
     scaleInLeader: new Gauge({

@@ -87,6 +87,7 @@ export interface ScaleInReports {
   failed(step: string, code: string): void;
   brokerAvailable(available: boolean): void;
   forgotten(target: ScaleInTargetName): void;
+  overLimit(): void;
 }
 
 /** The metastore poller's reports: read durations and errors, and every tracked set's gauges. */
@@ -207,5 +208,6 @@ export function scaleInObserver(instruments: Instruments): ScaleInReports {
       for (const state of ['busy', 'idle', 'draining']) instruments.scaleInWorkers.remove({ ...labels, state });
       instruments.scaleInReportedWorkers.remove(labels);
     },
+    overLimit: (): void => instruments.scaleInTargetsOverLimitTotal.inc(),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * coordination.k8s.io/v1 Leases for the stand-in API server, with the real optimistic
  * concurrency: a create of an existing Lease is 409 AlreadyExists, a replace naming a stale
- * resourceVersion is 409 Conflict.
+ * resourceVersion is 409 Conflict; and the real limit on annotations: more than 256 KiB in all
+ * is 422 Invalid.
  *
  *   GET  /apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name}
  *   POST /apis/coordination.k8s.io/v1/namespaces/{ns}/leases
@@ -15,6 +16,17 @@ export type LeaseJson = Record<string, unknown> & {
 export interface LeaseAnswer {
   readonly code: number;
   readonly body: unknown;
+}
+
+/** All of an object's annotations together, keys and values, in bytes (apimachinery's TotalAnnotationSizeLimitB). */
+export const TOTAL_ANNOTATION_SIZE_LIMIT_BYTES = 256 * 1024;
+
+function annotationBytes(metadata: Record<string, unknown>): number {
+  const annotations = metadata['annotations'];
+  if (typeof annotations !== 'object' || annotations === null) return 0;
+  let total = 0;
+  for (const [key, value] of Object.entries(annotations)) total += Buffer.byteLength(key) + Buffer.byteLength(String(value));
+  return total;
 }
 
 const LEASES_PATH = /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/([^/]+)\/leases$/;
@@ -53,6 +65,10 @@ export class LeaseTable {
     const incoming = body as LeaseJson | undefined;
     const leaseName = name ?? incoming?.metadata.name;
     if (incoming === undefined || typeof leaseName !== 'string') return status(400, 'BadRequest', 'a Lease body is required');
+    // The API server validates every object's annotations so (ValidateAnnotationsSize): 422 Invalid.
+    if (annotationBytes(incoming.metadata) > TOTAL_ANNOTATION_SIZE_LIMIT_BYTES) {
+      return status(422, 'Invalid', `Lease.coordination.k8s.io "${leaseName}" is invalid: metadata.annotations: Too long: must have at most ${TOTAL_ANNOTATION_SIZE_LIMIT_BYTES} bytes`);
+    }
     const existing = this.get(namespace, leaseName);
     if (verb === 'createLease' && existing !== undefined) return status(409, 'AlreadyExists', `leases.coordination.k8s.io "${leaseName}" already exists`);
     if (verb === 'updateLease') {

@@ -61,5 +61,6 @@ export const noObserver: ScaleInObserver = {
   restored: () => undefined,
   failed: () => undefined,
   forgotten: () => undefined,
+  overLimit: () => undefined,
   brokerAvailable: () => undefined,
 };

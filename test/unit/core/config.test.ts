@@ -39,7 +39,7 @@ describe('parseConfig defaults', () => {
       poll: { intervalMs: 1_000, staleAfterMs: 5_000, queryTimeoutMs: 2_000, maxBackoffMs: 10_000 },
       metastores: [{ name: 'default', connection: DB_CONNECTION, poolSize: 2 }],
       scaleIn: { kubernetes: null, patchesPerSecond: 10, broker: null, lease: { name: 'airflow-keda-scaler', namespace: null, durationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 } },
-      limits: { maxWorkerSets: 500, maxOpenStreams: 1_000 },
+      limits: { maxWorkerSets: 500, maxOpenStreams: 1_000, maxScaleInTargets: 100 },
       logLevel: 'info',
       shutdownTimeoutMs: 8_000,
     });
@@ -81,7 +81,7 @@ describe('parseConfig sources', () => {
         broker: { url: 'redis://:pw@airflow-redis:6379/0', replyTimeoutMs: 700 },
         lease: { name: 'scaler-lease', namespace: 'airflow', durationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 4_000 },
       },
-      limits: { maxWorkerSets: 50, maxOpenStreams: 200 },
+      limits: { maxWorkerSets: 50, maxOpenStreams: 200, maxScaleInTargets: 30 },
       logLevel: 'debug',
       shutdownTimeoutMs: 5_000,
     });
@@ -102,7 +102,7 @@ describe('parseConfig sources', () => {
         broker: { url: 'redis://:pw@airflow-redis:6379/0', replyTimeoutMs: 700 },
         lease: { name: 'scaler-lease', namespace: 'airflow', durationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 4_000 },
       },
-      limits: { maxWorkerSets: 50, maxOpenStreams: 200 },
+      limits: { maxWorkerSets: 50, maxOpenStreams: 200, maxScaleInTargets: 30 },
       logLevel: 'debug',
       shutdownTimeoutMs: 5_000,
     });
@@ -135,6 +135,7 @@ describe('parseConfig sources', () => {
         SCALER_LEASE_NAMESPACE: 'scalers',
         SCALER_MAX_WORKER_SETS: '20',
         SCALER_MAX_OPEN_STREAMS: '40',
+        SCALER_MAX_SCALE_IN_TARGETS: '60',
       },
     );
     expect(config.scaleIn).toEqual({
@@ -143,7 +144,7 @@ describe('parseConfig sources', () => {
       broker: { url: 'rediss://:pw@redis:6380/1', replyTimeoutMs: 2_500 },
       lease: { name: 'my-lease', namespace: 'scalers', durationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
     });
-    expect(config.limits).toEqual({ maxWorkerSets: 20, maxOpenStreams: 40 });
+    expect(config.limits).toEqual({ maxWorkerSets: 20, maxOpenStreams: 40, maxScaleInTargets: 60 });
     expect(config.grpc.host).toBe('::');
     expect(config.grpc.port).toBe(7000);
     expect(config.grpc.tls).toEqual({ certFile: '/c', keyFile: '/k', clientCaFile: '/ca' });
@@ -155,7 +156,7 @@ describe('parseConfig sources', () => {
   });
 
   it('covers every documented environment variable in the override test above', () => {
-    expect(Object.keys(ENV_VARS)).toHaveLength(24);
+    expect(Object.keys(ENV_VARS)).toHaveLength(25);
   });
 
   it('merges SCALER_DATABASE_URL into a file-defined default metastore', () => {
@@ -351,6 +352,12 @@ describe('parseConfig errors', () => {
   it('rejects poolSize outside 1..2', () => {
     const err = parseError({ metastores: { default: { url: DB_URL, poolSize: 3 } } });
     expect(err.problems[0]).toBe('metastores.default.poolSize=3 must be between 1 and 2');
+  });
+
+  it('rejects limits.maxScaleInTargets above what the Lease carries (2,000)', () => {
+    const err = parseError({ limits: { maxScaleInTargets: 2_001 } }, { SCALER_DATABASE_URL: DB_URL });
+    expect(err.problems).toEqual(['limits.maxScaleInTargets=2001 must be between 1 and 2000']);
+    expect(parse({ limits: { maxScaleInTargets: 2_000 } }, { SCALER_DATABASE_URL: DB_URL }).limits.maxScaleInTargets).toBe(2_000);
   });
 
   it('lists all problems at once', () => {

@@ -1,20 +1,27 @@
 import { describe, expect, it } from 'vitest';
 
-import type { Leadership } from '../../../src/core/ports.js';
+import { ErrorCode, ScalerError } from '../../../src/core/errors.js';
+import type { Clock, Leadership, WorkerPod } from '../../../src/core/ports.js';
+import type { PublishedCount } from '../../../src/core/published-counts.js';
+import { countsForLease, publishedTargetId } from '../../../src/core/published-counts.js';
 import type { Snapshot, TaskCountRow } from '../../../src/core/snapshot.js';
 import { ScaleInController } from '../../../src/scale-in/scale-in-controller.js';
 import { quietLogger } from '../../support/quiet-logger.js';
 import { MemoryBroker, MemoryPods, noObserver, runningPod as pod } from '../../support/scale-in-ports.js';
 import { workerSetSpec } from '../../support/worker-set-spec.js';
 
-/** A Lease between two replicas, in memory: who leads, and what the leader published. */
+/**
+ * A Lease between two replicas, in memory: who leads, and what the leader published. Read as
+ * LeaseKeeper writes it, renewed at every read: the counts standing then, by target id.
+ */
 class SharedLease {
   holder: 'a' | 'b' = 'a';
-  published = new Map<string, number>();
+  published: ReadonlyMap<string, PublishedCount> = new Map();
+  constructor(private readonly clock: Clock) {}
   replica(name: 'a' | 'b'): Leadership {
     return {
       isLeader: () => this.holder === name,
-      publishedByLeader: (key) => (this.holder === name ? undefined : this.published.get(key)),
+      publishedByLeader: (key) => (this.holder === name ? undefined : countsForLease(this.published, this.clock.now()).get(publishedTargetId(key))),
       publish: (counts) => {
         if (this.holder === name) this.published = new Map(counts);
       },
@@ -34,6 +41,8 @@ function replica(lease: SharedLease, name: 'a' | 'b', pods: MemoryPods, broker: 
     snapshots: { latest: () => latest, onSnapshot: () => () => undefined },
     staleAfterMs: 5_000,
     planTtlMs: 60_000,
+    maxTargets: 100,
+    targetTtlMs: 15 * 60_000,
     patchesPerSecond: 100,
     resendAfterMs: 10_000,
     brokerGraceMs: 30_000,
@@ -55,8 +64,8 @@ function replica(lease: SharedLease, name: 'a' | 'b', pods: MemoryPods, broker: 
 
 describe('scale-in with two replicas and one Lease', () => {
   it('lets only the leader act, and both answer with the leader’s published count', async () => {
-    const lease = new SharedLease();
     const clock = { ms: 1_000_000, now() { return this.ms; } };
+    const lease = new SharedLease(clock);
     const pods = new MemoryPods([pod('w-a'), pod('w-b')]);
     const broker = new MemoryBroker();
     const a = replica(lease, 'a', pods, broker, clock);
@@ -78,8 +87,8 @@ describe('scale-in with two replicas and one Lease', () => {
   });
 
   it('reconciles from the cluster and the broker when the lease changes hands mid-drain', async () => {
-    const lease = new SharedLease();
     const clock = { ms: 1_000_000, now() { return this.ms; } };
+    const lease = new SharedLease(clock);
     const pods = new MemoryPods([pod('w-a'), pod('w-b')]);
     const broker = new MemoryBroker();
     const a = replica(lease, 'a', pods, broker, clock);
@@ -105,8 +114,8 @@ describe('scale-in with two replicas and one Lease', () => {
   });
 
   it('makes a follower that never sees a leader’s count answer the plain formula, and act on nothing', async () => {
-    const lease = new SharedLease();
     const clock = { ms: 1_000_000, now() { return this.ms; } };
+    const lease = new SharedLease(clock);
     const pods = new MemoryPods([pod('w-a'), pod('w-b')]);
     const broker = new MemoryBroker();
     const b = replica(lease, 'b', pods, broker, clock);
@@ -115,5 +124,35 @@ describe('scale-in with two replicas and one Lease', () => {
     expect(broker.sent).toEqual([]);
     expect(pods.patches).toEqual([]);
     expect(pods.lists).toBe(0);
+  });
+
+  it('makes the follower stop answering with a count the leader stopped re-planning, once it expired, though the leader still leads', async () => {
+    /** The leader's pod lists time out (the API server is slow); its Lease renewals still go through. */
+    class FlakyPods extends MemoryPods {
+      failing = false;
+      override list(): Promise<WorkerPod[]> {
+        return this.failing ? Promise.reject(new ScalerError(ErrorCode.KubernetesApiFailed, 'timeout')) : super.list();
+      }
+    }
+    const clock = { ms: 1_000_000, now() { return this.ms; } };
+    const lease = new SharedLease(clock);
+    const pods = new FlakyPods([pod('w-a'), pod('w-b')]);
+    const broker = new MemoryBroker();
+    const a = replica(lease, 'a', pods, broker, clock);
+    const b = replica(lease, 'b', pods, broker, clock);
+    for (let i = 0; i < 3; i += 1) {
+      clock.ms += 1_000;
+      await a.tick({ 'w-a': 3, 'w-b': 1 }, clock.ms);
+      await b.tick({ 'w-a': 3, 'w-b': 1 }, clock.ms);
+    }
+    expect(await b.tick({ 'w-a': 3, 'w-b': 1 }, clock.ms)).toBe(2);
+    pods.failing = true;
+    clock.ms += 30_000;
+    expect([await a.tick({ 'w-a': 1 }, clock.ms), await b.tick({ 'w-a': 1 }, clock.ms)]).toEqual([2, 2]);
+    // Past planTtlMs without a plan: the leader falls back to the formula, and so does the follower.
+    for (const step of [31_000, 600_000]) {
+      clock.ms += step;
+      expect([await a.tick({ 'w-a': 1 }, clock.ms), await b.tick({ 'w-a': 1 }, clock.ms)]).toEqual([1, 1]);
+    }
   });
 });

@@ -104,6 +104,8 @@ async function throughTheService(): Promise<Observed[]> {
     snapshots: { latest: () => latest, onSnapshot: () => () => undefined },
     staleAfterMs: 5_000,
     planTtlMs: 60_000,
+    maxTargets: 100,
+    targetTtlMs: 15 * 60_000,
     patchesPerSecond: 1_000,
     resendAfterMs: 10_000,
     brokerGraceMs: 30_000,

@@ -22,6 +22,8 @@ function setup(options: { pods: WorkerPod[]; broker?: MemoryBroker; patchesPerSe
     snapshots: { latest: () => latest, onSnapshot: () => () => undefined },
     staleAfterMs: 5_000,
     planTtlMs: 60_000,
+    maxTargets: 100,
+    targetTtlMs: 15 * 60_000,
     patchesPerSecond: options.patchesPerSecond ?? 100,
     resendAfterMs: 10_000,
     brokerGraceMs: 30_000,
@@ -106,5 +108,77 @@ describe('ScaleInController.forget', () => {
     controller.forget('m');
     // Known again at once (reportFor registers it), but without a plan yet: the formula.
     expect(controller.reportFor('airflow', 'm', workerSetSpec({ workerConcurrency: 4 }), 1)).toBe(1);
+  });
+});
+
+describe('ScaleInController target limits', () => {
+  /** A controller that plans against one namespace's pods, and records its warnings and counter. */
+  function limited(maxTargets: number) {
+    const clock = { ms: 1_000_000, now() { return this.ms; } };
+    const pods = new MemoryPods([pod('w-a')]);
+    const warnings: string[] = [];
+    const forgotten: string[] = [];
+    let overLimit = 0;
+    let latest: Snapshot | undefined;
+    const logger = { ...quietLogger, warn: (_fields: unknown, message: string) => warnings.push(message) };
+    const controller = new ScaleInController({
+      pods,
+      control: new MemoryBroker(),
+      clock,
+      logger: { ...logger, child: () => logger },
+      observer: { ...noObserver, overLimit: () => (overLimit += 1), forgotten: (target) => forgotten.push(target.namespace) },
+      snapshots: { latest: () => latest, onSnapshot: () => () => undefined },
+      staleAfterMs: 5_000,
+      planTtlMs: 60_000,
+      maxTargets,
+      targetTtlMs: 15 * 60_000,
+      patchesPerSecond: 100,
+    });
+    const tick = async (): Promise<void> => {
+      latest = { metastore: 'default', takenAtMs: clock.ms, hasExecutorColumn: true, rows: [{ queue: 'default', executor: null, state: 'running', hostname: 'w-a', count: 3 }] };
+      controller.onSnapshot(latest);
+      await controller.whenIdle();
+    };
+    return { controller, clock, pods, warnings, forgotten, tick, overLimit: () => overLimit };
+  }
+
+  it('plans one worker set asked about from 2,000 namespaces at most four times: the rest get the formula, a counter and one log line', async () => {
+    const { controller, pods, warnings, tick, overLimit } = limited(2_000);
+    const spec = workerSetSpec({ workerConcurrency: 4 });
+    await tick();
+    const answers = new Set<number>();
+    for (let i = 0; i < 2_000; i += 1) answers.add(controller.reportFor(`ns-${i}`, 'm', spec, 1));
+    await tick();
+    expect(answers).toEqual(new Set([1]));
+    // Each planned target is listed once on being added and once per tick; nothing for the others.
+    expect(pods.lists).toBeLessThanOrEqual(4 * 2);
+    expect(overLimit()).toBe(1_996);
+    expect(warnings.filter((w) => w.includes('limits.maxScaleInTargets'))).toHaveLength(1);
+  });
+
+  it('plans at most limits.maxScaleInTargets targets in all', async () => {
+    const { controller, pods, tick, overLimit } = limited(10);
+    await tick();
+    for (let i = 0; i < 50; i += 1) controller.reportFor('airflow', `m-${i}`, workerSetSpec({ queues: [`q-${i}`] }), 0);
+    pods.lists = 0;
+    await tick();
+    expect(pods.lists).toBe(10);
+    expect(overLimit()).toBe(40);
+  });
+
+  it('drops a target KEDA stopped asking about on its own, and makes room for a new one', async () => {
+    const { controller, clock, pods, forgotten, tick } = limited(1);
+    const spec = workerSetSpec();
+    controller.reportFor('invented', 'm', spec, 0);
+    await tick();
+    // Full: a real ScaledObject gets the formula until the invented target expires.
+    expect(controller.reportFor('airflow', 'n', workerSetSpec({ queues: ['other'] }), 0)).toBe(0);
+    clock.ms += 15 * 60_000 + 1;
+    await tick();
+    expect(forgotten).toEqual(['invented']);
+    pods.lists = 0;
+    controller.reportFor('airflow', 'n', workerSetSpec({ queues: ['other'] }), 0);
+    await tick();
+    expect(pods.lists).toBeGreaterThan(0);
   });
 });
