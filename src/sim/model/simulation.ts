@@ -1,3 +1,4 @@
+import { DEFAULT_DOWNSCALE_STABILIZATION_SECONDS } from '../../core/hpa-behavior.js';
 import type { ScaleCause, ScaleDecision } from '../../core/keda-operator.js';
 import { KedaScaledObject } from '../../core/keda-operator.js';
 import { Accounting } from './accounting.js';
@@ -51,6 +52,10 @@ class Simulation {
   private nextArrival = 0;
   private lastPolledDesired = 0;
   private scaleEvents = 0;
+  /** When spec.replicas last changed, and since when no work is left (NaN while some is). */
+  private lastScaleAt = 0;
+  private idleSince = Number.NaN;
+  private readonly restSeconds: number;
   /** gRPC calls KEDA made to the scaler: GetMetrics + IsActive per poll and per HPA read. */
   private kedaCalls = 0;
   private readonly pollPeriodMs: number;
@@ -126,6 +131,18 @@ class Simulation {
       hpaBehavior: config.hpaBehavior,
     });
     this.accounting = new Accounting(config.workerConcurrency);
+    // The longest any loop can still wait before acting on an unchanging answer: KEDA's cooldown,
+    // the HPA's scale-down window (legacy: the controller's 300 s) or the longest scale-down
+    // policy period, plus one poll and one sync to see it.
+    const scaleDown = config.hpaBehavior?.scaleDown;
+    this.restSeconds =
+      Math.max(
+        config.cooldownPeriod,
+        scaleDown?.stabilizationWindowSeconds ?? DEFAULT_DOWNSCALE_STABILIZATION_SECONDS,
+        ...(scaleDown?.policies ?? []).map((policy) => policy.periodSeconds),
+      ) +
+      config.pollingInterval +
+      config.hpaSyncPeriodSeconds;
   }
 
   run(): SimulationResult {
@@ -219,19 +236,28 @@ class Simulation {
     }
   }
 
-  /** Nothing left to happen: all work done, and the Deployment at rest at its floor. */
+  /**
+   * Nothing left to happen: all work done, no pod coming or going, and the Deployment at its
+   * floor, or unchanged for longer than any loop could still wait to act (the HPA holds a count
+   * within its tolerance of the metric, e.g. 20 pods when minReplicaCount is 18, for ever).
+   */
   private quiescent(): boolean {
     const d = this.deployment;
-    return (
+    const idle =
       this.nextArrival >= this.workload.queuedAt.length &&
       d.waiting.length === 0 &&
       d.running === 0 &&
       d.zombies === 0 &&
       d.pendingRequeues === 0 &&
       d.nStarting === 0 &&
-      d.nTerminating === 0 &&
-      d.specReplicas === this.config.minReplicaCount
-    );
+      d.nTerminating === 0;
+    if (!idle) {
+      this.idleSince = Number.NaN;
+      return false;
+    }
+    if (Number.isNaN(this.idleSince)) this.idleSince = this.now;
+    if (d.specReplicas === this.config.minReplicaCount) return true;
+    return this.now - Math.max(this.idleSince, this.lastScaleAt) >= this.restSeconds;
   }
 
   private advance(t: number): void {
@@ -261,6 +287,7 @@ class Simulation {
     this.log?.scale.push({ time: this.now, from: this.deployment.specReplicas, to: change.replicas, cause: change.cause });
     this.scaleEvents += 1;
     this.scaleEventsByCause[change.cause] += 1;
+    this.lastScaleAt = this.now;
     this.deployment.scaleTo(change.replicas, this.now);
   }
 
