@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 
+import { MAX_PREWARM_HISTORY_RUNS, MAX_PREWARM_LEAD_SECONDS } from '../core/prewarm.js';
 import { didYouMean } from '../core/suggest.js';
 import { Validator, describeValue } from '../core/validation.js';
 import { parseDistributionSpec, parseSeconds } from './input/distribution-spec.js';
@@ -32,6 +33,9 @@ const OPTIONS = {
   'termination-grace-seconds': { type: 'string' },
   'scale-in': { type: 'string' },
   push: { type: 'boolean' },
+  prewarm: { type: 'boolean' },
+  'prewarm-lead-seconds': { type: 'string' },
+  'prewarm-history-runs': { type: 'string' },
   retries: { type: 'string' },
   'retry-delay': { type: 'string' },
   'task-heartbeat-timeout': { type: 'string' },
@@ -159,6 +163,10 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateRequest | 'h
     else v.problem(['scale-in'], scaleIn, `must be one of ${COMPARED_SCALE_IN_POLICIES.join(', ')}${didYouMean(scaleIn, [...COMPARED_SCALE_IN_POLICIES, ...Object.keys(SCALE_IN_POLICY_ALIASES)])}`);
   }
   if (values.push === true) put('trigger', 'external-push');
+  if (values.prewarm === true) put('prewarm', 'schedule');
+  // The bounds of the trigger metadata the service reads (core/metadata.ts).
+  put('prewarmLeadSeconds', int('prewarm-lead-seconds', 1, MAX_PREWARM_LEAD_SECONDS));
+  put('prewarmHistoryRuns', int('prewarm-history-runs', 1, MAX_PREWARM_HISTORY_RUNS));
   put('retries', int('retries', 0, 100));
   put('retryDelaySeconds', secs('retry-delay', 0, 86_400));
   put('taskHeartbeatTimeoutSeconds', secs('task-heartbeat-timeout', 1, 86_400));

@@ -1,4 +1,6 @@
 import { defaultBehavior } from '../core/hpa-behavior.js';
+import type { PrewarmMode } from '../core/prewarm.js';
+import { MAX_PREWARM_LEAD_SECONDS, PREWARM_MODES } from '../core/prewarm.js';
 import { didYouMean } from '../core/suggest.js';
 import { Validator, describeValue } from '../core/validation.js';
 import { DISTRIBUTION_SPEC_HELP, formatDistributionSpec, parseDistributionSpec, parseSeconds } from './input/distribution-spec.js';
@@ -136,6 +138,22 @@ export const SWEEP_DIMENSIONS: readonly Dimension[] = [
     parse: parseTrigger,
     apply: (c, v) => ({ ...c, trigger: v as TriggerType }),
     show: (c) => c.trigger,
+  },
+  {
+    key: 'prewarm',
+    aliases: [],
+    describe: `the scaler's prewarm: ${PREWARM_MODES.join(' or ')} (forecast scheduled runs)`,
+    parse: (v, name, token) => v.oneOf<PrewarmMode>([name], token, PREWARM_MODES),
+    apply: (c, v) => ({ ...c, prewarm: v as PrewarmMode }),
+    show: (c) => c.prewarm,
+  },
+  {
+    key: 'prewarmLeadSeconds',
+    aliases: [],
+    describe: 'prewarmLeadSeconds: how long ahead of its due instant a scheduled run is forecast',
+    parse: integer(1, MAX_PREWARM_LEAD_SECONDS),
+    apply: (c, v) => ({ ...c, prewarmLeadSeconds: num(v) }),
+    show: (c) => String(c.prewarmLeadSeconds),
   },
   {
     key: 'scaleIn',

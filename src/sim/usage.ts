@@ -16,8 +16,9 @@ runs --replications times, each with its own random phases of KEDA's poll and th
 Workload:
   --scenario FILE                   YAML scenario (arrival processes per queue, or trace: FILE,
                                     plus settings); examples in src/sim/scenarios/
-  --trace FILE.csv                  CSV with a header and queue,queued_at,duration_seconds
-                                    (see airflow-keda-scaler export-trace)
+  --trace FILE.csv                  CSV with a header and queue,queued_at,duration_seconds,
+                                    optionally dag_id,run_id,run_type,run_after (the tasks'
+                                    DAG runs; see airflow-keda-scaler export-trace)
   --queues LIST                     comma-separated queues the workers serve (default: all)
 
 ScaledObject and workers (override the scenario; defaults are KEDA's, Kubernetes', the
@@ -31,6 +32,11 @@ Airflow chart's and Airflow's):
   --scale-in POLICY                 the scaler's scaleIn: off (the ReplicaSet picks the pods to
                                     remove), rank (idle and least loaded first) or drain (busy
                                     surplus workers stop consuming, go once idle); default off
+  --prewarm                         prewarm: schedule: count, ahead of their due time, the first
+                                    wave of scheduled runs about to start (the workload's runs:
+                                    trace run columns, or scenario bursts); default off
+  --prewarm-lead-seconds S          prewarmLeadSeconds (120)
+  --prewarm-history-runs N          prewarmHistoryRuns (5): past scheduled runs sizing a forecast
   --worker-concurrency N            Celery worker_concurrency (16)
   --pod-startup DIST                pod creation to a ready worker (30): ${DISTRIBUTION_SPEC_HELP}
                                     (e.g. lognormal:median=40s:sigma=0.3); old name
@@ -63,7 +69,8 @@ Sweep and decision:
                                     maxReplicaCount, stabilizationWindowSeconds (HPA
                                     behavior.scaleDown), workerConcurrency, podStartup,
                                     terminationGracePeriodSeconds, trigger (external,
-                                    external-push), scaleIn (off, rank, drain). Old keys
+                                    external-push), scaleIn (off, rank, drain), prewarm
+                                    (off, schedule), prewarmLeadSeconds. Old keys
                                     polling, cooldown, min, max, stabilization, concurrency,
                                     startup, grace and push (0/1) still work. The current
                                     configuration is always one of the runs.

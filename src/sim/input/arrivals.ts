@@ -25,6 +25,12 @@ export type ArrivalProcess =
     }
   | {
       readonly kind: 'burst';
+      /**
+       * The DAG whose scheduled runs the fires are; null: one named after the queue and the
+       * burst's place in its list (`default_burst_0`). Bursts naming the same DAG that fire at
+       * the same instant are one run.
+       */
+      readonly dag: string | null;
       readonly tasks: number;
       readonly schedule: BurstSchedule;
       readonly spreadSeconds: number;
@@ -37,6 +43,12 @@ export interface QueueWorkload {
   readonly name: string;
   readonly arrivals: readonly ArrivalProcess[];
 }
+
+/**
+ * Airflow's rule for a dag_id (`validate_key`, airflow/utils/helpers.py: letters, digits, `_`,
+ * `.` and `-`) and its column, `dag.dag_id` VARCHAR(250).
+ */
+const DAG_ID = /^[A-Za-z0-9_.-]{1,250}$/;
 
 const RATE_UNITS = { PerSecond: 1, PerMinute: 1 / 60, PerHour: 1 / 3600 } as const;
 
@@ -105,8 +117,14 @@ export function readArrival(
     if (start === undefined || end === undefined || window === null || duration === null) return null;
     return { kind, startRatePerSecond: start, endRatePerSecond: end, ...window, duration };
   }
-  const body = r.required(p, record[kind], ['tasks', 'cron', 'every', 'offset', 'spread', 'from', 'until', 'duration']);
+  const body = r.required(p, record[kind], ['dag', 'tasks', 'cron', 'every', 'offset', 'spread', 'from', 'until', 'duration']);
   if (body === undefined) return null;
+  let dag: string | null = null;
+  if (body['dag'] !== undefined) {
+    const name = r.text([...p, 'dag'], body['dag']);
+    if (name !== undefined && !DAG_ID.test(name)) r.problem([...p, 'dag'], name, 'must be a dag_id: 1 to 250 letters, digits, _, . or -');
+    else if (name !== undefined) dag = name;
+  }
   const tasks = r.number([...p, 'tasks'], body['tasks'], { min: 1, max: 10_000_000, integer: true });
   const spread = body['spread'] === undefined ? 0 : r.duration([...p, 'spread'], body['spread']);
   const window = readWindow(r, p, body, horizon);
@@ -130,5 +148,5 @@ export function readArrival(
     if (every !== undefined && offset !== undefined) schedule = { every, offset };
   }
   if (tasks === undefined || spread === undefined || window === null || duration === null || schedule === null) return null;
-  return { kind, tasks, schedule, spreadSeconds: spread, ...window, duration };
+  return { kind, dag, tasks, schedule, spreadSeconds: spread, ...window, duration };
 }

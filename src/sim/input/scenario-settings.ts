@@ -1,5 +1,7 @@
 import type { HpaScalingPolicy, PartialHpaBehavior, PartialScalingRules, SelectPolicy } from '../../core/hpa-behavior.js';
 import { defaultBehavior } from '../../core/hpa-behavior.js';
+import type { PrewarmMode } from '../../core/prewarm.js';
+import { MAX_PREWARM_HISTORY_RUNS, MAX_PREWARM_LEAD_SECONDS, PREWARM_MODES } from '../../core/prewarm.js';
 import type { SimConfig, TriggerType } from '../model/config.js';
 import { COMPARED_SCALE_IN_POLICIES, SCALE_IN_POLICY_ALIASES, scaleInPolicyNamed } from '../model/config.js';
 import type { NodeProvisioning } from '../model/nodes.js';
@@ -45,7 +47,7 @@ export function readSettings(r: ScenarioReader, doc: Record<string, unknown>): P
   if (doc['scaledObject'] !== undefined) {
     const so = r.mapping(['scaledObject'], doc['scaledObject'], [
       'pollingInterval', 'cooldownPeriod', 'initialCooldownPeriod', 'minReplicaCount', 'maxReplicaCount',
-      'trigger', 'useCachedMetrics', 'queues', 'activationThreshold', 'behavior',
+      'trigger', 'useCachedMetrics', 'queues', 'activationThreshold', 'behavior', 'prewarm', 'prewarmLeadSeconds', 'prewarmHistoryRuns',
     ]);
     if (so !== undefined) {
       const int = (key: string, min: number, max: number): number | undefined => r.number(['scaledObject', key], so[key], { min, max, integer: true });
@@ -64,6 +66,10 @@ export function readSettings(r: ScenarioReader, doc: Record<string, unknown>): P
         } else set('queues', [...new Set(queues as string[])].sort());
       }
       if (so['behavior'] !== undefined) set('hpaBehavior', readBehavior(r, ['scaledObject', 'behavior'], so['behavior']));
+      // Trigger metadata keys of the scaler, with its bounds (core/metadata.ts).
+      if (so['prewarm'] !== undefined) set('prewarm', r.oneOf<PrewarmMode>(['scaledObject', 'prewarm'], so['prewarm'], PREWARM_MODES));
+      if (so['prewarmLeadSeconds'] !== undefined) set('prewarmLeadSeconds', int('prewarmLeadSeconds', 1, MAX_PREWARM_LEAD_SECONDS));
+      if (so['prewarmHistoryRuns'] !== undefined) set('prewarmHistoryRuns', int('prewarmHistoryRuns', 1, MAX_PREWARM_HISTORY_RUNS));
     }
   }
 

@@ -3,14 +3,16 @@ import { basename } from 'node:path';
 import { describeValue } from '../../core/validation.js';
 import { SimInputError } from './errors.js';
 import { parseIsoTimestamp } from './iso-time.js';
+import { TraceRunReader, runColumnIndexes } from './trace-runs.js';
 import type { Workload } from '../model/workload.js';
-import { WorkloadBuilder } from '../model/workload.js';
+import { NO_RUN, WorkloadBuilder } from '../model/workload.js';
 
 /**
  * Trace CSV: a header row naming at least `queue`, `queued_at` and `duration_seconds` (any order,
- * case-insensitive); other columns are ignored. `queued_at` is ISO-8601 (no offset = UTC) or
- * epoch seconds; `duration_seconds` is how long the task ran. RFC 4180 quoting is understood
- * within a line.
+ * case-insensitive), optionally the run columns `dag_id,run_id,run_type,run_after` together
+ * (trace-runs.ts); other columns are ignored. `queued_at` and `run_after` are ISO-8601 (no
+ * offset = UTC) or epoch seconds; `duration_seconds` is how long the task ran. RFC 4180 quoting
+ * is understood within a line.
  */
 export const TRACE_COLUMNS = ['queue', 'queued_at', 'duration_seconds'] as const;
 
@@ -127,13 +129,15 @@ export function parseTraceCsv(text: string, file: string): Workload {
     else if (columns.indexOf(column, found + 1) >= 0) problem(`${name}:1: header has column "${column}" twice`);
     index[column] = found;
   }
+  const runColumns = runColumnIndexes(columns, name, problem);
   if (problems.length > 0) throw new SimInputError(problems);
   const qi = index['queue'] as number;
   const ti = index['queued_at'] as number;
   const di = index['duration_seconds'] as number;
-  const needed = Math.max(qi, ti, di) + 1;
+  const needed = Math.max(qi, ti, di, ...(runColumns === null ? [] : [runColumns.dagId, runColumns.runId, runColumns.runType, runColumns.runAfter])) + 1;
 
   const builder = new WorkloadBuilder(Math.max(1024, Math.floor(text.length / 48)));
+  const runs = runColumns === null ? null : new TraceRunReader(builder, runColumns, parseQueuedAt);
   let minEpochSeconds = Number.POSITIVE_INFINITY;
   for (let line = nextLine(); line !== null; line = nextLine()) {
     if (line.trim() === '') continue;
@@ -160,7 +164,8 @@ export function parseTraceCsv(text: string, file: string): Workload {
       problem(`${name}:${lineNo}: duration_seconds=${describeValue(fields[di])} must be a number >= 0`);
       ok = false;
     }
-    if (!ok) continue;
+    const run = runs === null ? NO_RUN : runs.read(fields, `${name}:${lineNo}`, lineNo, problem);
+    if (!ok || run === null) continue;
     const queueId = builder.queueId(queue);
     if (queueId < 0) {
       problem(`${name}:${lineNo}: queue=${describeValue(queue)} is one queue too many (at most 65535 distinct queues)`);
@@ -168,7 +173,7 @@ export function parseTraceCsv(text: string, file: string): Workload {
     }
     const seconds = queuedMs / 1000;
     if (seconds < minEpochSeconds) minEpochSeconds = seconds;
-    builder.add(queueId, seconds, duration);
+    builder.add(queueId, seconds, duration, run);
   }
   if (more > 0) problems.push(`… and ${more} more problems`);
   if (problems.length > 0) throw new SimInputError(problems);

@@ -1,5 +1,7 @@
 import type { HpaBehavior } from '../../core/hpa-behavior.js';
 import { DEFAULT_WORKER_CONCURRENCY } from '../../core/metadata.js';
+import type { PrewarmMode } from '../../core/prewarm.js';
+import { DEFAULT_PREWARM_HISTORY_RUNS, DEFAULT_PREWARM_LEAD_SECONDS } from '../../core/prewarm.js';
 import type { ScaleInPolicy } from '../../core/scale-in-spec.js';
 import { SCALE_IN_POLICIES } from '../../core/scale-in-spec.js';
 import type { Distribution } from './distribution.js';
@@ -76,6 +78,15 @@ export interface SimConfig {
   readonly terminationGracePeriodSeconds: number;
   readonly scaleInPolicy: ScaleInPolicy;
   /**
+   * Trigger metadata `prewarm`: with `schedule` the scaler adds core's forecast of scheduled runs
+   * about to start (core/prewarm.ts) to its count; the workload's runs say which those are.
+   */
+  readonly prewarm: PrewarmMode;
+  /** Trigger metadata `prewarmLeadSeconds`: how long before (and at most after) its due instant a run is forecast. */
+  readonly prewarmLeadSeconds: number;
+  /** Trigger metadata `prewarmHistoryRuns`: how many of a DAG's last scheduled runs size its forecast. */
+  readonly prewarmHistoryRuns: number;
+  /**
    * How long a task whose worker was killed stays `running` in the metastore (and so in the
    * scaler's count) before the scheduler finds it without heartbeat and fails it: Airflow 3
    * `[scheduler] task_instance_heartbeat_timeout`, 2.x `scheduler_zombie_task_threshold`; 300 s.
@@ -96,7 +107,7 @@ export interface SimConfig {
  * Kubernetes (kube-controller-manager `--horizontal-pod-autoscaler-sync-period` 15 s and
  * `--horizontal-pod-autoscaler-tolerance` 0.1; no behavior) and the official Airflow chart's
  * values.yaml (`config.celery.worker_concurrency` 16, `workers.terminationGracePeriodSeconds` 600),
- * and Airflow's configuration reference (`default_task_retries` 0, `default_task_retry_delay` 300,
+ * the scaler's own trigger metadata (`prewarm` off, core/prewarm.ts for the rest), and Airflow's configuration reference (`default_task_retries` 0, `default_task_retry_delay` 300,
  * `task_instance_heartbeat_timeout` 300).
  */
 export const DEFAULT_CONFIG: SimConfig = {
@@ -122,6 +133,9 @@ export const DEFAULT_CONFIG: SimConfig = {
   nodes: null,
   terminationGracePeriodSeconds: 600,
   scaleInPolicy: 'off',
+  prewarm: 'off',
+  prewarmLeadSeconds: DEFAULT_PREWARM_LEAD_SECONDS,
+  prewarmHistoryRuns: DEFAULT_PREWARM_HISTORY_RUNS,
   taskHeartbeatTimeoutSeconds: 300,
   retries: 0,
   retryDelaySeconds: 300,

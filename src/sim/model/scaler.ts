@@ -7,18 +7,22 @@ import type { SimConfig } from './config.js';
 import type { WorkerDeployment } from './deployment.js';
 import type { ScaleInLogEntry } from './run-types.js';
 import { SimulatedScaleIn } from './scale-in.js';
+import { ScheduleForecast } from './schedule-forecast.js';
 import type { PodCandidate, SimPod } from './worker-pod.js';
 import type { Workload } from './workload.js';
 
 /**
  * The scaler as the simulated KEDA sees it: every answer comes from core's `decide()` (the
  * function the gRPC service answers with), the push edge from core's `shouldPush`, and with
- * `rank` or `drain` the scale-in plan from core's ledger and planner (`SimulatedScaleIn`). This
+ * `rank` or `drain` the scale-in plan from core's ledger and planner (`SimulatedScaleIn`), and
+ * with `prewarm: schedule` the forecast from core's `forecastTasks` (`ScheduleForecast`). This
  * class only applies the plan to the simulated pods.
  */
 export class SimulatedScaler {
   readonly spec: WorkerSetSpec;
   readonly scaleIn: SimulatedScaleIn | null;
+  /** Null without `prewarm: schedule`, or when the workload knows no runs (nothing to forecast). */
+  readonly forecast: ScheduleForecast | null;
   private pushedActive = false;
   /** With rank/drain: the count the last scaler tick reported (core's publication). */
   private reported = 0;
@@ -46,13 +50,19 @@ export class SimulatedScaler {
       maxReplicaCount: config.maxReplicaCount,
       activationThreshold: config.activationThreshold,
       scaleIn: { policy: config.scaleInPolicy, podSelector: DEFAULT_WORKER_POD_SELECTOR },
+      prewarm: { mode: config.prewarm, leadMs: config.prewarmLeadSeconds * 1000, historyRuns: config.prewarmHistoryRuns },
     };
     this.scaleIn = config.scaleInPolicy === 'off' ? null : new SimulatedScaleIn(config.scaleInPolicy === 'drain');
+    const prewarm = this.spec.prewarm;
+    this.forecast =
+      prewarm === undefined || prewarm.mode === 'off' || workload.runs === null ? null : new ScheduleForecast(workload, workload.runs, prewarm, this.spec.queues);
   }
 
-  decide(): ScalingDecision {
+  /** The scaler's answer at `now` (seconds): the metastore's counts as of now, and the forecast. */
+  decide(now: number): ScalingDecision {
     // Tasks of killed workers are still `running` in the metastore, so the scaler counts them.
-    return decide({ queued: this.deployment.waiting.length, running: this.deployment.scalerRunning }, this.spec);
+    const forecast = this.forecast === null ? 0 : this.forecast.at(now).tasks;
+    return decide({ queued: this.deployment.waiting.length, running: this.deployment.scalerRunning, forecast }, this.spec);
   }
 
   /** What GetMetrics answers: the plain formula, or with rank/drain the last tick's reported count. */

@@ -278,7 +278,7 @@ class Simulation {
 
   /** The report's timeline: the state after this event, when it is recorded. */
   private record(): void {
-    this.timeline?.record(this.now, this.deployment, this.scaler.metricFor(this.scaler.decide().desired));
+    this.timeline?.record(this.now, this.deployment, this.scaler.metricFor(this.scaler.decide(this.now).desired));
   }
 
   /** Sets the Deployment's spec.replicas; the ReplicaSet creates or removes pods at once. */
@@ -296,7 +296,7 @@ class Simulation {
     // KEDA's external scaler answers a poll with GetMetrics, then IsActive (kedacore/keda
     // `pkg/scalers/external_scaler.go` `GetMetricsAndActivity`).
     this.kedaCalls += 2;
-    const decision = this.scaler.decide();
+    const decision = this.scaler.decide(this.now);
     this.lastPolledDesired = this.scaler.metricFor(decision.desired);
     this.log?.polls.push({ time: this.now, active: decision.active, desired: this.lastPolledDesired });
     this.apply(this.keda.poll(this.nowMs(), this.deployment.specReplicas, { active: decision.active }));
@@ -308,7 +308,7 @@ class Simulation {
    * scale-in for this tick's snapshot.
    */
   private scalerTick(): void {
-    const decision = this.scaler.decide();
+    const decision = this.scaler.decide(this.now);
     if (this.config.trigger === 'external-push' && this.scaler.pushEdge(decision.active)) {
       this.log?.pushes.push(this.now);
       this.apply(this.keda.push(this.nowMs(), this.deployment.specReplicas));
@@ -324,7 +324,7 @@ class Simulation {
         if (this.config.useCachedMetrics) return this.lastPolledDesired;
         // Through KEDA's metrics adapter, which asks the scaler the same two calls as a poll.
         this.kedaCalls += 2;
-        return this.scaler.metricFor(this.scaler.decide().desired);
+        return this.scaler.metricFor(this.scaler.decide(this.now).desired);
       }),
     );
     this.log?.hpaSyncs.push({ time: this.now, replicas: d.specReplicas });

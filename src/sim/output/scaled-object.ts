@@ -30,6 +30,10 @@ function triggerMetadata(config: SimConfig, queues: readonly string[]): Record<s
     maxReplicaCount: String(config.maxReplicaCount),
     ...(config.activationThreshold > 0 ? { activationThreshold: String(config.activationThreshold) } : {}),
     scaleIn: config.scaleInPolicy,
+    // Only when on: without the key the scaler's default is off, and the lead and history mean nothing.
+    ...(config.prewarm === 'schedule'
+      ? { prewarm: config.prewarm, prewarmLeadSeconds: String(config.prewarmLeadSeconds), prewarmHistoryRuns: String(config.prewarmHistoryRuns) }
+      : {}),
   };
 }
 

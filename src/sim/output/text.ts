@@ -41,9 +41,10 @@ export function wrap(text: string, indent = '  '): string[] {
 export function describeConfig(config: SimConfig, scaleIn: string = config.scaleInPolicy): string[] {
   const hpa = config.hpaBehavior === null ? 'legacy (no behavior)' : `behavior, scale-down window ${config.hpaBehavior.scaleDown.stabilizationWindowSeconds} s`;
   const nodes = config.nodes === null ? '' : `, ${config.nodes.podsPerNode} pods per new node (node start ${describeDistribution(config.nodes.startup)})`;
+  const prewarm = config.prewarm === 'off' ? 'prewarm off' : `prewarm schedule (lead ${config.prewarmLeadSeconds} s, last ${config.prewarmHistoryRuns} runs)`;
   return [
     `pollingInterval ${config.pollingInterval} s, cooldownPeriod ${config.cooldownPeriod} s, min/maxReplicaCount ${config.minReplicaCount}/${config.maxReplicaCount}`,
-    `trigger ${config.trigger}, HPA ${hpa}, scaleIn ${scaleIn}`,
+    `trigger ${config.trigger}, HPA ${hpa}, scaleIn ${scaleIn}, ${prewarm}`,
     `workers: concurrency ${config.workerConcurrency}, grace ${config.terminationGracePeriodSeconds} s, pod startup ${describeDistribution(config.podStartup)}${nodes}`,
     `Airflow: retries ${config.retries}, retry_delay ${config.retryDelaySeconds} s, heartbeat timeout ${config.taskHeartbeatTimeoutSeconds} s; seed ${config.seed}`,
   ];

@@ -114,6 +114,31 @@ simulation: {retryDelaySeconds: 5m}
       'bad.yaml: workers.scaleIn: "drain-first" must be one of off, rank, drain (or the old names kubernetes, idle-first)',
     ]);
   });
+
+  it("reads the scaler's pre-warming keys with the bounds the service has, each problem naming its key", () => {
+    const on = parseScenario(`${MINIMAL}scaledObject: {prewarm: schedule, prewarmLeadSeconds: 180, prewarmHistoryRuns: 3}\n`, 'p.yaml');
+    expect(on.settings).toEqual({ prewarm: 'schedule', prewarmLeadSeconds: 180, prewarmHistoryRuns: 3 });
+    expect(problemsOf(`${MINIMAL}scaledObject: {prewarm: cron, prewarmLeadSeconds: 0, prewarmHistoryRuns: 51}\n`)).toEqual([
+      'bad.yaml: scaledObject.prewarm: "cron" must be one of off, schedule',
+      'bad.yaml: scaledObject.prewarmLeadSeconds: 0 must be a whole number from 1 to 3600',
+      'bad.yaml: scaledObject.prewarmHistoryRuns: 51 must be a whole number from 1 to 50',
+    ]);
+  });
+
+  it("takes a burst's dag: as an Airflow dag_id, and only on a burst", () => {
+    expect(problemsOf(`
+duration: 1h
+queues:
+  default:
+    duration: 10s
+    arrivals:
+      - burst: {dag: "etl daily", tasks: 1, every: 1h}
+      - poisson: {dag: etl, ratePerMinute: 1}
+`)).toEqual([
+      'bad.yaml: queues.default.arrivals[0].burst.dag: "etl daily" must be a dag_id: 1 to 250 letters, digits, _, . or -',
+      'bad.yaml: queues.default.arrivals[1].poisson.dag is not a known key',
+    ]);
+  });
 });
 
 describe('workload generation', () => {
@@ -125,6 +150,43 @@ describe('workload generation', () => {
     const workload = generateWorkload(scenario, 1);
     expect(workload.queuedAt.length).toBe(1200);
     expect([...new Set(workload.queuedAt)]).toEqual([0, 21600, 43200, 64800]);
+  });
+
+  it('makes each fire of a burst a scheduled run of its DAG, due at the fire time; other arrivals belong to no run', () => {
+    const scenario = parseScenario(
+      `duration: 3h
+queues:
+  default:
+    duration: 10s
+    arrivals:
+      - burst: {dag: etl, tasks: 3, cron: "0 * * * *", spread: 20s}
+      - burst: {tasks: 2, every: 90m, offset: 30m}
+      - poisson: {ratePerMinute: 1}
+  high:
+    duration: 10s
+    arrivals:
+      - burst: {dag: etl, tasks: 2, cron: "0 * * * *"}
+`,
+      'runs.yaml',
+    );
+    const workload = generateWorkload(scenario, 3);
+    const runs = workload.runs!;
+    expect(runs.dagIds).toEqual(['etl', 'default_burst_1']);
+    // etl fires at 0, 1 h and 2 h on both queues: one run each time, 5 tasks; the other DAG at 30 and 120 minutes.
+    expect([...runs.runAfter]).toEqual([0, 3600, 7200, 1800, 7200]);
+    expect([...runs.runScheduled]).toEqual([1, 1, 1, 1, 1]);
+    expect([...runs.runDag]).toEqual([0, 0, 0, 1, 1]);
+    const tasksOf = (run: number): number[] => [...workload.queuedAt].filter((_, i) => runs.taskRun[i] === run);
+    expect(tasksOf(1)).toHaveLength(5);
+    for (const at of tasksOf(1)) expect(at >= 3600 && at < 3620).toBe(true);
+    // The Poisson arrivals: no run.
+    const loose = [...runs.taskRun].filter((run) => run === -1).length;
+    expect(loose).toBe(workload.queuedAt.length - 3 * 5 - 2 * 2);
+    expect(loose).toBeGreaterThan(100);
+    // The draws are the ones a scenario without dag: names makes.
+    const unnamed = generateWorkload(parseScenario('duration: 1h\nqueues:\n  q:\n    duration: 1s\n    arrivals:\n      - burst: {tasks: 5, every: 10m, spread: 60s}\n', 'u.yaml'), 4);
+    const named = generateWorkload(parseScenario('duration: 1h\nqueues:\n  q:\n    duration: 1s\n    arrivals:\n      - burst: {dag: d, tasks: 5, every: 10m, spread: 60s}\n', 'n.yaml'), 4);
+    expect([...named.queuedAt]).toEqual([...unnamed.queuedAt]);
   });
 
   it('draws a Poisson stream at the given rate and is the same for the same seed', () => {

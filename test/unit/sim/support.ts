@@ -24,3 +24,32 @@ export function burst(n: number, at: number, duration: number): [number, number]
 export function simConfig(overrides: Partial<SimConfig> = {}): SimConfig {
   return { ...DEFAULT_CONFIG, podStartup: fixed(0), kedaPollOffsetSeconds: 0, hpaSyncOffsetSeconds: 0, scalerTickOffsetSeconds: 0, ...overrides };
 }
+
+/** A task of a workload with runs: queued at `at` (s), on `queue`, in run `run` of `dag` if given. */
+export interface RunTask {
+  readonly at: number;
+  readonly duration: number;
+  readonly queue?: string;
+  readonly dag?: string;
+  readonly run?: string;
+  /** Default true. */
+  readonly scheduled?: boolean;
+  /** Default: the run's first task's `at`. */
+  readonly runAfter?: number;
+}
+
+export function runWorkloadOf(tasks: readonly RunTask[]): Workload {
+  const builder = new WorkloadBuilder();
+  for (const task of tasks) {
+    const queueId = builder.queueId(task.queue ?? 'default');
+    const run = task.dag === undefined || task.run === undefined ? -1 : builder.runId(task.dag, task.run, task.scheduled ?? true, task.runAfter ?? task.at);
+    builder.add(queueId, task.at, task.duration, run);
+  }
+  return builder.build({ name: 'test', source: 'trace', startEpochMs: 0 });
+}
+
+/** `n` tasks of one run of `dag`, due at `due`, queued from `due + delay` over `spread` seconds. */
+export function runBurst(dag: string, due: number, n: number, options: { delay?: number; spread?: number; duration?: number; scheduled?: boolean; queue?: string } = {}): RunTask[] {
+  const { delay = 1, spread = 10, duration = 60, scheduled = true, queue = 'default' } = options;
+  return Array.from({ length: n }, (_, i) => ({ at: due + delay + (spread * i) / n, duration, queue, dag, run: `${scheduled ? 'scheduled' : 'manual'}__${due}`, scheduled, runAfter: due }));
+}

@@ -82,6 +82,78 @@ describe('trace CSV', () => {
   });
 });
 
+describe('trace run columns', () => {
+  const HEADER = 'queue,queued_at,duration_seconds,dag_id,run_id,run_type,run_after';
+
+  it('reads each task\'s run, sorted with the tasks and shifted with the time origin', () => {
+    const workload = parseTraceCsv(
+      [
+        'run_after,run_type,RUN_ID,dag_id,queue,queued_at,duration_seconds',
+        '2024-01-01T10:00:00Z,scheduled,s1,etl,default,2024-01-01T10:00:09Z,30',
+        ',,,,high,2024-01-01T10:00:04Z,5',
+        '2024-01-01T10:00:00Z,scheduled,s1,etl,default,2024-01-01T10:00:02Z,30',
+        ',manual,m1,etl,default,2024-01-01T10:30:00Z,30',
+        '1704106800,backfill,b1,etl,default,2024-01-01T10:20:00Z,30',
+      ].join('\n'),
+      'runs.csv',
+    );
+    const runs = workload.runs!;
+    expect([...workload.queuedAt]).toEqual([2, 4, 9, 1200, 1800]);
+    expect([...runs.taskRun]).toEqual([0, -1, 0, 2, 1]);
+    expect(runs.dagIds).toEqual(['etl']);
+    expect([...runs.runScheduled]).toEqual([1, 0, 0]);
+    // run_after on t = 0 (10:00): 0, unknown for the manual run, and 11:00 (epoch seconds) for the backfill.
+    expect([...runs.runAfter]).toEqual([0, Number.NaN, 3600]);
+  });
+
+  it('has no runs without the run columns', () => {
+    expect(parseTraceCsv('queue,queued_at,duration_seconds\ndefault,1704067200,1\n', 'plain.csv').runs).toBeNull();
+  });
+
+  it('wants the four run columns together', () => {
+    expect(problemsOf('queue,queued_at,duration_seconds,dag_id,run_id\ndefault,1,1,a,b\n')).toEqual([
+      'week.csv:1: header lacks column "run_type": the run columns go together (dag_id,run_id,run_type,run_after)',
+      'week.csv:1: header lacks column "run_after": the run columns go together (dag_id,run_id,run_type,run_after)',
+    ]);
+  });
+
+  it('names the line, the column and the value of each bad run, and a run that disagrees with itself', () => {
+    expect(
+      problemsOf(
+        [
+          HEADER,
+          'default,1704067200,1,etl,,scheduled,1704067200',
+          'default,1704067200,1,etl,r1,Scheduled,1704067200',
+          'default,1704067200,1,etl,r1,scheduled,',
+          'default,1704067200,1,etl,r1,scheduled,yesterday',
+          `default,1704067200,1,${'d'.repeat(251)},r1,manual,`,
+          'default,1704067200,1,etl,r2,scheduled,1704067200',
+          'default,1704067260,1,etl,r2,manual,1704067200',
+          'default,1704067260,1,etl,r2,scheduled,1704067260',
+        ].join('\n'),
+      ),
+    ).toEqual([
+      'week.csv:2: run_id="" must not be empty when the row names a run (dag_id,run_id,run_type,run_after)',
+      'week.csv:3: run_type="Scheduled" must be one of scheduled, manual, backfill, asset_triggered, dataset_triggered, asset_materialization',
+      'week.csv:4: run_after="" must be given for a scheduled run: it is when the scheduler was due to create it',
+      'week.csv:5: run_after="yesterday" is neither ISO-8601 nor epoch seconds',
+      `week.csv:6: dag_id="${'d'.repeat(80)}…" is longer than 250 characters (Airflow's VARCHAR(250))`,
+      'week.csv:8: run_type="manual" disagrees with line 7, which gives this run (dag_id and run_id) another type',
+      'week.csv:9: run_after="1704067260" disagrees with line 7, which gives this run (dag_id and run_id) another run_after',
+    ]);
+  });
+
+  it('reads back what formatTraceRow writes with the run columns', () => {
+    const csv = [
+      traceHeader(['dag_id', 'run_id', 'run_type', 'run_after']),
+      formatTraceRow({ queue: 'default', queuedAtMs: Date.UTC(2024, 0, 1, 0, 0, 30), durationSeconds: 2, extra: ['d1', 'r1', 'scheduled', new Date(Date.UTC(2024, 0, 1)).toISOString()] }),
+    ].join('\n');
+    const workload = parseTraceCsv(csv, 'rt.csv');
+    expect([...workload.runs!.runAfter]).toEqual([0]);
+    expect([...workload.queuedAt]).toEqual([30]);
+  });
+});
+
 describe('queued_at', () => {
   it('reads the canonical UTC form exactly as the general ISO-8601 path does', () => {
     for (const text of ['2024-01-01T00:00:00Z', '2024-02-29T23:59:59.999Z', '2024-07-04T12:34:56.1Z', '2023-12-31T08:00:00.123456Z']) {
