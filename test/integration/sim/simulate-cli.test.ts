@@ -158,6 +158,48 @@ describe('airflow-keda-scaler simulate', () => {
     expect(drain!['drains']).toBeGreaterThan(0);
   });
 
+  it('pre-warms from the schedule with --prewarm, sweeps it, and prints it in the ScaledObject it recommends', async () => {
+    const out = await cli([
+      'simulate', '--scenario', EXAMPLE, '--json', '--replications', '3', '--prewarm-lead-seconds', '90', '--prewarm-history-runs', '3',
+      '--scale-in', 'drain', '--sweep', 'prewarm=off,schedule', '--slo-p95', '30',
+    ]);
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    const doc = JSON.parse(out.stdout) as { runs: RunJson[]; recommendation: Record<string, unknown> };
+    expect(doc.runs.map((r) => [r.config['prewarm'], r.config['prewarmLeadSeconds'], r.config['prewarmHistoryRuns']])).toEqual([['off', 90, 3], ['schedule', 90, 3]]);
+    const p95 = (run: RunJson) => (run['estimates'] as Record<string, { mean: number }>)['p95WaitSeconds']!.mean;
+    expect(p95(doc.runs[1]!)).toBeLessThan(0.3 * p95(doc.runs[0]!));
+    expect(doc.recommendation).toMatchObject({ run: 2, configuration: { trigger: { metadata: { prewarm: 'schedule', prewarmLeadSeconds: '90', prewarmHistoryRuns: '3' } } } });
+    expect(doc.recommendation['scaledObject']).toContain('        prewarm: "schedule"\n        prewarmLeadSeconds: "90"\n');
+
+    const text = await cli(['simulate', '--scenario', EXAMPLE, '--replications', '2', '--prewarm', '--sweep', 'prewarmLeadSeconds=30,120']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/scaleIn off, prewarm schedule\s+\(lead 120 s, last 5 runs\)/);
+    expect(text.stdout).toMatch(/prewarm +p95 wait.*\n# +LeadSeconds/);
+  });
+
+  it('replays the run columns of a trace: scheduled runs are forecast, manual ones are not', async () => {
+    const trace = join(dir, 'runs.csv');
+    const rows = ['queue,queued_at,duration_seconds,dag_id,run_id,run_type,run_after'];
+    // A day of hourly runs: the first has no history to size it, the other 23 (96 %) are forecast.
+    for (let h = 0; h < 24; h++) {
+      const due = Date.UTC(2024, 4, 1, h);
+      for (let i = 0; i < 64; i++) rows.push(`default,${new Date(due + 2000 + i * 100).toISOString()},60,etl,s${h},scheduled,${new Date(due).toISOString()}`);
+    }
+    writeFileSync(trace, `${rows.join('\n')}\n`);
+    writeFileSync(join(dir, 'manual.csv'), `${rows.join('\n').replaceAll(',scheduled,', ',manual,')}\n`);
+    const run = async (file: string) => {
+      const out = await cli(['simulate', '--trace', file, '--json', '--replications', '4', '--pod-startup', '40', '--sweep', 'prewarm=off,schedule']);
+      expect(out.code).toBe(0);
+      return (JSON.parse(out.stdout) as { runs: RunJson[] }).runs.map((r) => r.queueWaitSeconds['p95']!);
+    };
+    const [reactive, prewarmed] = await run(trace);
+    expect(reactive).toBeGreaterThan(30);
+    expect(prewarmed).toBe(0);
+    const [manualOff, manualOn] = await run(join(dir, 'manual.csv'));
+    expect(manualOn).toBe(manualOff);
+  });
+
   it('replays a CSV trace, with the poll phase drawn', async () => {
     const trace = join(dir, 'trace.csv');
     writeFileSync(trace, 'queue,queued_at,duration_seconds,extra\ndefault,2024-05-01T10:00:05Z,30,x\ndefault,1714557610,20,y\nother,2024-05-01T10:00:20Z,5,z\n');
@@ -192,6 +234,11 @@ describe('airflow-keda-scaler simulate', () => {
     [['simulate', '--scenario', EXAMPLE, '--replications', '0'], '--replications="0" must be between 1 and 10000'],
     [['simulate', '--scenario', EXAMPLE, '--allow-killed'], '--allow-killed changes the --slo-p95 decision; give --slo-p95 too'],
     [['simulate', '--scenario', EXAMPLE, '--compare-scale-in', '--sweep', 'pollingInterval=5,30'], '--compare-scale-in runs one configuration under every scale-in policy; it does not combine with --sweep'],
+    [['simulate', '--scenario', EXAMPLE, '--prewarm-lead-seconds', '0'], '--prewarm-lead-seconds="0" must be between 1 and 3600'],
+    [['simulate', '--scenario', EXAMPLE, '--prewarm-history-runs', '51'], '--prewarm-history-runs="51" must be between 1 and 50'],
+    [['simulate', '--scenario', EXAMPLE, '--prewarm=schedule'], "Option '--prewarm' does not take an argument"],
+    [['simulate', '--scenario', EXAMPLE, '--sweep', 'prewarm=cron'], '--sweep prewarm: value "cron" must be one of off, schedule'],
+    [['simulate', '--scenario', EXAMPLE, '--sweep', 'prewarmLeadSeconds=30,4000'], '--sweep prewarmLeadSeconds: value "4000" must be between 1 and 3600'],
   ])('refuses bad input with exit status 2 and a message naming it: %j', async (args, message) => {
     const out = await cli(args);
     expect(out.stderr).toContain(message);
