@@ -10,6 +10,7 @@ import { didYouMean } from '../core/suggest.js';
 import { openTaskHistory } from '../metastore/trace-export.js';
 import { parseIsoTimestamp } from '../sim/input/iso-time.js';
 import { formatTraceRow, traceHeader } from '../sim/input/trace.js';
+import { RUN_COLUMNS } from '../sim/input/trace-runs.js';
 import { ExitCode, fail } from './common.js';
 import { configOrExit } from './serve.js';
 
@@ -19,7 +20,9 @@ const CELERY_EXECUTORS = ['CeleryExecutor', 'airflow.providers.celery.executors.
 export const EXPORT_TRACE_USAGE = `Usage: airflow-keda-scaler export-trace --since TIME [options]
 
 Writes finished task instances from the metastore's task_instance table as the CSV that
-\`simulate --trace\` replays: queue,queued_at,duration_seconds plus hashed dag and task ids.
+\`simulate --trace\` replays: queue,queued_at,duration_seconds, their runs from dag_run
+(dag_id,run_id hashed, run_type, run_after: what \`simulate --prewarm\` forecasts from) and
+hashed task ids.
 Read-only, one transaction, PgBouncer-safe. Uses the metastore of \`serve\`'s configuration.
 Nothing is written until the metastore has answered.
 
@@ -52,7 +55,9 @@ keeps only the last), how long a task ran before it deferred, earlier tries of a
 task (only the last try is in task_instance), and, without SELECT on task_reschedule (the
 scaler's role may not have it), the pokes: then a rescheduled sensor counts as running from
 its first poke to its end. Before Airflow 2.10 there is no executor column: every task is
-exported, whatever its executor.
+exported, whatever its executor. run_after is dag_run.run_after on Airflow 3, and on 2.x the
+end of the run's data interval (or its logical date), when the scheduler creates such a run;
+without SELECT on dag_run, run_type and run_after are left empty and nothing is forecast.
 `;
 
 /** An ISO-8601 instant, or a duration (90s, 5m, 12h, 7d) back from `nowMs`. */
@@ -154,6 +159,9 @@ export async function exportTraceCommand(argv: readonly string[]): Promise<void>
   if (history.schema.reschedule === null) {
     process.stderr.write('airflow-keda-scaler: task_reschedule is not readable: a rescheduled sensor counts as running from its first poke to its end\n');
   }
+  if (history.schema.runAfter === null) {
+    process.stderr.write('airflow-keda-scaler: dag_run is not readable: run_type and run_after are left empty, so simulate --prewarm forecasts nothing\n');
+  }
   const out: Writable = v.out === undefined ? process.stdout : createWriteStream(v.out);
   // Every error of the output (EPIPE from a closed pipe, a full disk) ends the writing.
   const output: { error: Error | null; wake: (() => void) | null } = { error: null, wake: null };
@@ -180,11 +188,12 @@ export async function exportTraceCommand(argv: readonly string[]): Promise<void>
   let problem: { message: string; code: number } | null = null;
   let closedPipe = false;
   try {
-    await write(`${traceHeader(['dag_hash', 'task_hash', 'try_number', 'state', 'segment'])}\n`);
+    await write(`${traceHeader([...RUN_COLUMNS, 'task_hash', 'try_number', 'state', 'segment'])}\n`);
     for await (const batch of history.batches()) {
       let text = '';
       for (const task of batch) {
-        text += `${formatTraceRow({ queue: task.queue, queuedAtMs: task.queuedAtMs, durationSeconds: task.durationSeconds, extra: [task.dagHash, task.taskHash, task.tryNumber ?? '', task.state ?? '', task.segment] })}\n`;
+        const run = [task.dagHash, task.runHash, task.runType ?? '', task.runAfterMs === null ? '' : new Date(task.runAfterMs).toISOString()];
+        text += `${formatTraceRow({ queue: task.queue, queuedAtMs: task.queuedAtMs, durationSeconds: task.durationSeconds, extra: [...run, task.taskHash, task.tryNumber ?? '', task.state ?? '', task.segment] })}\n`;
       }
       rows += batch.length;
       await write(text);

@@ -41,29 +41,47 @@ export const UNDEFINED_COLUMN = '42703';
 /**
  * Trace export: what this metastore's schema has. `task_instance.executor` (Airflow ≥ 2.10),
  * `task_instance.id` (3.x), `task_reschedule`'s key (`ti_id` in 3.x; dag_id, task_id, run_id,
- * map_index, try_number in 2.x) and whether the reading role may select from it.
+ * map_index, try_number in 2.x), `dag_run`'s due instant (3.x `run_after`; 2.x
+ * `data_interval_end` and `execution_date`), and whether the reading role may select from
+ * `task_reschedule` and `dag_run` (information_schema lists only what the role may touch).
  */
 export const TASK_HISTORY_SCHEMA = `SELECT c.table_name, c.column_name,
   has_table_privilege(quote_ident(c.table_schema) || '.' || quote_ident(c.table_name), 'SELECT') AS readable
 FROM information_schema.columns c
 WHERE c.table_schema = current_schema()
   AND ((c.table_name = 'task_instance' AND c.column_name IN ('executor', 'id'))
-    OR (c.table_name = 'task_reschedule' AND c.column_name IN ('ti_id', 'run_id')))`;
+    OR (c.table_name = 'task_reschedule' AND c.column_name IN ('ti_id', 'run_id'))
+    OR (c.table_name = 'dag_run' AND c.column_name IN ('run_type', 'run_after', 'data_interval_end', 'execution_date')))`;
 
 /** How `task_reschedule` rows are found for a task instance, if they can be read at all. */
 export type RescheduleKey = 'ti_id' | 'composite' | null;
+
+/**
+ * Where a run's due instant (`run_after`) comes from, if `dag_run` can be read at all: Airflow 3
+ * keeps it (`dag_run.run_after`); on 2.x it is the end of the data interval, when the scheduler
+ * creates a run of an interval timetable (DagModel.next_dagrun_create_after is
+ * data_interval_end), or the logical date where there is no interval (3.x's client default for
+ * run_after is the same coalesce).
+ */
+export type RunAfterSource = 'run_after' | 'data_interval_end' | null;
+
+const RUN_AFTER: Record<Exclude<RunAfterSource, null>, string> = {
+  run_after: 'dr.run_after',
+  data_interval_end: 'coalesce(dr.data_interval_end, dr.execution_date)',
+};
 
 /**
  * Trace export (`airflow-keda-scaler export-trace`): finished task instances queued within
  * [$1, $2), optionally only some queues ($3, NULL = all) and only some executors ($4 names, $5
  * whether NULL, the default executor, counts; $4 NULL = every executor). With each, its try's
  * reschedules (sensors in mode=reschedule), oldest first, so the export can take out the time
- * between pokes, when the task held no slot. Read through a cursor inside one read-only
- * transaction: the cursor ends with the transaction, so nothing outlives it on a PgBouncer server
- * connection. No ORDER BY: the metastore has no index on queued_dttm and the reader sorts;
- * without a sort PostgreSQL streams rows as it scans.
+ * between pokes, when the task held no slot; and its run's type and due instant from `dag_run`
+ * (one row per task instance through the unique (dag_id, run_id) key). Read through a cursor
+ * inside one read-only transaction: the cursor ends with the transaction, so nothing outlives it
+ * on a PgBouncer server connection. No ORDER BY: the metastore has no index on queued_dttm and
+ * the reader sorts; without a sort PostgreSQL streams rows as it scans.
  */
-export function declareTaskHistoryCursor(schema: { readonly executor: boolean; readonly reschedule: RescheduleKey }): string {
+export function declareTaskHistoryCursor(schema: { readonly executor: boolean; readonly reschedule: RescheduleKey; readonly runAfter: RunAfterSource }): string {
   const reschedule =
     schema.reschedule === null
       ? 'NULL::timestamptz[] AS poke_starts, NULL::timestamptz[] AS poke_ends, NULL::timestamptz[] AS poke_reschedules'
@@ -82,12 +100,15 @@ LEFT JOIN LATERAL (
       : 'tr.dag_id = ti.dag_id AND tr.task_id = ti.task_id AND tr.run_id = ti.run_id AND tr.map_index = ti.map_index AND tr.try_number = ti.try_number'
   }
 ) r ON true`;
+  const run =
+    schema.runAfter === null ? 'NULL::text AS run_type, NULL::timestamptz AS run_after' : `dr.run_type, ${RUN_AFTER[schema.runAfter]} AS run_after`;
+  const runJoin = schema.runAfter === null ? '' : '\nLEFT JOIN dag_run dr ON dr.dag_id = ti.dag_id AND dr.run_id = ti.run_id';
   // Without the executor column (Airflow < 2.10) there is nothing to filter on: three parameters.
   const executor = schema.executor ? `
   AND ($4::text[] IS NULL OR ti.executor = ANY($4::text[]) OR ($5::boolean AND ti.executor IS NULL))` : '';
   return `DECLARE task_history NO SCROLL CURSOR FOR
-SELECT ti.queue, ti.queued_dttm, ti.start_date, ti.end_date, ti.dag_id, ti.task_id, ti.try_number, ti.state, ${reschedule}
-FROM task_instance ti${join}
+SELECT ti.queue, ti.queued_dttm, ti.start_date, ti.end_date, ti.dag_id, ti.task_id, ti.run_id, ti.try_number, ti.state, ${reschedule}, ${run}
+FROM task_instance ti${join}${runJoin}
 WHERE ti.queued_dttm >= $1 AND ti.queued_dttm < $2
   AND ti.start_date IS NOT NULL AND ti.end_date IS NOT NULL
   AND ($3::text[] IS NULL OR ti.queue = ANY($3::text[]))${executor}`;

@@ -6,7 +6,7 @@ import type { MetastoreConfig } from '../core/config.js';
 import { ErrorCode, ScalerError, coerceError } from '../core/errors.js';
 import type { ExecutorFilter } from '../core/metadata.js';
 import { pgClientSettings } from './client-config.js';
-import type { RescheduleKey } from './queries.js';
+import type { RescheduleKey, RunAfterSource } from './queries.js';
 import {
   CLOSE_TASK_HISTORY_CURSOR,
   FETCH_TASK_HISTORY,
@@ -48,6 +48,12 @@ export interface ExportedTask {
   /** Time the task held a worker slot, as far as the metastore tells (see TaskSegment). */
   readonly durationSeconds: number;
   readonly dagHash: string;
+  /** Hash of dag_id + run_id (run ids such as scheduled__2024-… repeat across DAGs). */
+  readonly runHash: string;
+  /** `dag_run.run_type` as Airflow wrote it; null when `dag_run` is not readable. */
+  readonly runType: string | null;
+  /** The run's due instant (see RunAfterSource); null when `dag_run` is not readable. */
+  readonly runAfterMs: number | null;
   /** Hash of dag_id + task_id (task ids repeat across DAGs). */
   readonly taskHash: string;
   readonly tryNumber: number | null;
@@ -61,6 +67,8 @@ export interface HistorySchema {
   readonly executor: boolean;
   /** How reschedules are read; null when `task_reschedule` is missing or not readable. */
   readonly reschedule: RescheduleKey;
+  /** Where a run's due instant comes from; null when `dag_run` is missing or not readable. */
+  readonly runAfter: RunAfterSource;
 }
 
 interface HistoryRecord {
@@ -70,11 +78,14 @@ interface HistoryRecord {
   end_date: Date;
   dag_id: string;
   task_id: string;
+  run_id: string;
   try_number: number | null;
   state: string | null;
   poke_starts: Date[] | null;
   poke_ends: Date[] | null;
   poke_reschedules: Date[] | null;
+  run_type: string | null;
+  run_after: Date | null;
 }
 
 function hasher(key: Buffer): (text: string) => string {
@@ -128,6 +139,14 @@ async function readSchema(client: pg.Client): Promise<HistorySchema> {
   const result = await client.query<{ table_name: string; column_name: string; readable: boolean }>(TASK_HISTORY_SCHEMA);
   const has = (table: string, column: string): boolean => result.rows.some((r) => r.table_name === table && r.column_name === column);
   const readable = result.rows.some((r) => r.table_name === 'task_reschedule' && r.readable);
+  const runsReadable = result.rows.some((r) => r.table_name === 'dag_run' && r.readable) && has('dag_run', 'run_type');
+  const runAfter: RunAfterSource = !runsReadable
+    ? null
+    : has('dag_run', 'run_after')
+      ? 'run_after'
+      : has('dag_run', 'data_interval_end') && has('dag_run', 'execution_date')
+        ? 'data_interval_end'
+        : null;
   const reschedule: RescheduleKey = !readable
     ? null
     : has('task_reschedule', 'ti_id') && has('task_instance', 'id')
@@ -135,7 +154,7 @@ async function readSchema(client: pg.Client): Promise<HistorySchema> {
       : has('task_reschedule', 'run_id')
         ? 'composite'
         : null;
-  return { executor: has('task_instance', 'executor'), reschedule };
+  return { executor: has('task_instance', 'executor'), reschedule, runAfter };
 }
 
 /**
@@ -183,6 +202,9 @@ export async function openTaskHistory(metastore: MetastoreConfig, window: TaskHi
             const common = {
               queue: row.queue ?? 'default',
               dagHash: hash(row.dag_id),
+              runHash: hash(`run\u0000${row.dag_id}\u0000${row.run_id}`),
+              runType: row.run_type,
+              runAfterMs: row.run_after === null ? null : row.run_after.getTime(),
               taskHash: hash(`${row.dag_id}\u0000${row.task_id}`),
               tryNumber: row.try_number,
               state: row.state,

@@ -7,7 +7,8 @@ import { NO_RUN } from '../model/workload.js';
  * (export-trace writes the ids hashed). Pre-warming forecasts runs of type `scheduled` from their
  * `run_after`, the instant the scheduler was due to create them (Airflow 3 `dag_run.run_after`;
  * 2.x: the end of the data interval, or the logical date). A row with all four empty belongs to
- * no run; a run's type and run_after must agree on every row of it.
+ * no run; one with an empty run_type belongs to a run of unknown type (export-trace without
+ * SELECT on dag_run), never forecast. A run's type and run_after agree on every row of it.
  */
 
 export const RUN_COLUMNS = ['dag_id', 'run_id', 'run_type', 'run_after'] as const;
@@ -70,7 +71,7 @@ export class TraceRunReader {
       else if (value.length > MAX_ID) bad(column, `is longer than ${MAX_ID} characters (Airflow's VARCHAR(${MAX_ID}))`);
     }
     const scheduled = runType === 'scheduled';
-    if (!(RUN_TYPES as readonly string[]).includes(runType)) bad('run_type', `must be one of ${RUN_TYPES.join(', ')}`);
+    if (runType !== '' && !(RUN_TYPES as readonly string[]).includes(runType)) bad('run_type', `must be empty (unknown) or one of ${RUN_TYPES.join(', ')}`);
     let runAfterMs = Number.NaN;
     if (runAfterText !== '') {
       runAfterMs = this.parseTime(runAfterText);

@@ -1,5 +1,4 @@
 import { execFile, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,70 +7,16 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
-import { parseConfig } from '../../../src/core/config.js';
 import { ErrorCode, ScalerError } from '../../../src/core/errors.js';
-import type { MetastoreConfig } from '../../../src/core/config.js';
 import type { ExportedTask } from '../../../src/metastore/trace-export.js';
 import { readTaskHistory } from '../../../src/metastore/trace-export.js';
 import type { AirflowTestDb } from '../../support/airflow-db.js';
 import { createAirflowDb } from '../../support/airflow-db.js';
+import type { HistoryRow } from '../../support/task-history.js';
+import { T0, TASK_RESCHEDULE_DDL, exportAll, insertHistory, metastoreFor } from '../../support/task-history.js';
 
 const servers = inject('servers');
 const CLI = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
-
-interface HistoryRow {
-  readonly dag: string;
-  readonly task: string;
-  readonly queue: string | null;
-  readonly state: string;
-  /** Seconds after 2024-03-04T00:00:00Z; null = not set. */
-  readonly queued: number | null;
-  readonly start: number | null;
-  readonly end: number | null;
-  readonly executor?: string | null;
-  /** Reschedules of this try, as task_reschedule rows: [start, end, reschedule_date] in seconds. */
-  readonly pokes?: readonly (readonly [number, number, number])[];
-}
-
-const T0 = Date.UTC(2024, 2, 4);
-const at = (seconds: number | null): Date | null => (seconds === null ? null : new Date(T0 + seconds * 1000));
-
-/** Airflow's task_reschedule: keyed by the task instance's id in 3.x, by its composite key and try in 2.x. */
-const TASK_RESCHEDULE_DDL: Record<'3' | '2.10', string> = {
-  '3': `CREATE TABLE task_reschedule (id SERIAL PRIMARY KEY, ti_id UUID NOT NULL, start_date TIMESTAMPTZ NOT NULL,
-    end_date TIMESTAMPTZ NOT NULL, duration INTEGER NOT NULL, reschedule_date TIMESTAMPTZ NOT NULL)`,
-  '2.10': `CREATE TABLE task_reschedule (id SERIAL PRIMARY KEY, task_id VARCHAR(250) NOT NULL, dag_id VARCHAR(250) NOT NULL,
-    run_id VARCHAR(250) NOT NULL, map_index INTEGER NOT NULL DEFAULT -1, try_number INTEGER NOT NULL, start_date TIMESTAMPTZ NOT NULL,
-    end_date TIMESTAMPTZ NOT NULL, duration INTEGER NOT NULL, reschedule_date TIMESTAMPTZ NOT NULL)`,
-};
-
-let runs = 0;
-
-async function insertHistory(db: AirflowTestDb, rows: readonly HistoryRow[]): Promise<void> {
-  for (const row of rows) {
-    runs += 1;
-    const runId = `run_${runs}`;
-    const id = randomUUID();
-    const columns = ['dag_id', 'task_id', 'run_id', 'state', 'queue', 'pool', 'pool_slots', 'queued_dttm', 'start_date', 'end_date', 'try_number', 'executor'];
-    const values: unknown[] = [row.dag, row.task, runId, row.state, row.queue, 'default_pool', 1, at(row.queued), at(row.start), at(row.end), 1, row.executor ?? null];
-    if (db.schema === '3') {
-      columns.push('id');
-      values.push(id);
-    }
-    const placeholders = values.map((_, i) => `$${i + 1}`).join(', ');
-    await db.admin.query(`INSERT INTO task_instance (${columns.join(', ')}) VALUES (${placeholders})`, values);
-    for (const [start, end, due] of row.pokes ?? []) {
-      const times = [at(start), at(end), end - start, at(due)];
-      if (db.schema === '3') await db.admin.query('INSERT INTO task_reschedule (ti_id, start_date, end_date, duration, reschedule_date) VALUES ($1, $2, $3, $4, $5)', [id, ...times]);
-      else {
-        await db.admin.query(
-          'INSERT INTO task_reschedule (dag_id, task_id, run_id, map_index, try_number, start_date, end_date, duration, reschedule_date) VALUES ($1, $2, $3, -1, 1, $4, $5, $6, $7)',
-          [row.dag, row.task, runId, ...times],
-        );
-      }
-    }
-  }
-}
 
 const ROWS: readonly HistoryRow[] = [
   { dag: 'etl_sales', task: 'extract', queue: 'default', state: 'success', queued: 10, start: 12, end: 72 },
@@ -85,19 +30,6 @@ const ROWS: readonly HistoryRow[] = [
   { dag: 'late', task: 'x', queue: 'default', state: 'success', queued: 3600, start: 3600, end: 3700 },
   { dag: 'manual', task: 'x', queue: 'default', state: 'success', queued: null, start: 40, end: 45 },
 ];
-
-function metastoreFor(url: string): MetastoreConfig {
-  const [metastore] = parseConfig({ file: { metastores: { default: { url } } }, env: {} }).metastores;
-  if (metastore === undefined) throw new Error('no metastore');
-  return metastore;
-}
-
-async function exportAll(url: string, queues: string[] | null = null, key = 'k1'): Promise<ExportedTask[]> {
-  const tasks: ExportedTask[] = [];
-  const window = { since: new Date(T0), until: new Date(T0 + 3600_000), queues, executors: null, hashKey: Buffer.from(key), statementTimeoutMs: 5_000 };
-  for await (const batch of readTaskHistory(metastoreFor(url), window)) tasks.push(...batch);
-  return tasks.sort((a, b) => a.queuedAtMs - b.queuedAtMs);
-}
 
 describe.each<'3' | '2.10'>(['3', '2.10'])('readTaskHistory through PgBouncer (Airflow %s schema)', (schema) => {
   let db: AirflowTestDb;
@@ -211,7 +143,8 @@ describe('airflow-keda-scaler export-trace', () => {
     expect(exported.stderr).toContain('exported 4 rows of finished tasks');
     expect(exported.code).toBe(0);
     const lines = readFileSync(file, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('queue,queued_at,duration_seconds,dag_hash,task_hash,try_number,state,segment');
+    expect(lines[0]).toBe('queue,queued_at,duration_seconds,dag_id,run_id,run_type,run_after,task_hash,try_number,state,segment');
+    expect(exported.stderr).toContain('dag_run is not readable: run_type and run_after are left empty, so simulate --prewarm forecasts nothing');
     expect(lines).toHaveLength(5);
     expect(lines.some((line) => line.startsWith('default,2024-03-04T00:00:10.000Z,60,'))).toBe(true);
 
@@ -277,8 +210,11 @@ describe('airflow-keda-scaler export-trace', () => {
       const code = await new Promise<number | null>((resolve) => exporter.on('close', resolve));
       const out = { code, stdout, stderr };
       expect(out.stdout.split('\n')).toHaveLength(4);
-      // No stack trace, no error: only the note that this test database has no task_reschedule.
-      expect(out.stderr).toBe('airflow-keda-scaler: task_reschedule is not readable: a rescheduled sensor counts as running from its first poke to its end\n');
+      // No stack trace, no error: only the notes that this test database has no task_reschedule and no dag_run.
+      expect(out.stderr).toBe(
+        'airflow-keda-scaler: task_reschedule is not readable: a rescheduled sensor counts as running from its first poke to its end\n' +
+          'airflow-keda-scaler: dag_run is not readable: run_type and run_after are left empty, so simulate --prewarm forecasts nothing\n',
+      );
       expect(out.code).toBe(0);
     } finally {
       await big.drop();

@@ -106,6 +106,12 @@ describe('trace run columns', () => {
     expect([...runs.runAfter]).toEqual([0, Number.NaN, 3600]);
   });
 
+  it('keeps a run of unknown type (export-trace without SELECT on dag_run) as not scheduled', () => {
+    const workload = parseTraceCsv(`${HEADER}\ndefault,1704067200,1,d1,r1,,\ndefault,1704067201,1,d1,r1,,\n`, 'unknown.csv');
+    expect([...workload.runs!.taskRun]).toEqual([0, 0]);
+    expect([...workload.runs!.runScheduled]).toEqual([0]);
+  });
+
   it('has no runs without the run columns', () => {
     expect(parseTraceCsv('queue,queued_at,duration_seconds\ndefault,1704067200,1\n', 'plain.csv').runs).toBeNull();
   });
@@ -134,7 +140,7 @@ describe('trace run columns', () => {
       ),
     ).toEqual([
       'week.csv:2: run_id="" must not be empty when the row names a run (dag_id,run_id,run_type,run_after)',
-      'week.csv:3: run_type="Scheduled" must be one of scheduled, manual, backfill, asset_triggered, dataset_triggered, asset_materialization',
+      'week.csv:3: run_type="Scheduled" must be empty (unknown) or one of scheduled, manual, backfill, asset_triggered, dataset_triggered, asset_materialization',
       'week.csv:4: run_after="" must be given for a scheduled run: it is when the scheduler was due to create it',
       'week.csv:5: run_after="yesterday" is neither ISO-8601 nor epoch seconds',
       `week.csv:6: dag_id="${'d'.repeat(80)}…" is longer than 250 characters (Airflow's VARCHAR(250))`,
