@@ -16,8 +16,9 @@ const DEMO_PLACEHOLDER_URL = 'postgresql://demo@127.0.0.1/demo';
 export const DEMO_USAGE = `Usage: airflow-keda-scaler demo [--speed N] [--scenario FILE] [--config FILE]
 
 Runs the real service on an embedded PostgreSQL and drives it live: a scenario's tasks are
-queued in task_instance, simulated Celery workers run them, and a simulated KEDA + HPA scales
-them through this service over gRPC. This is what \`npm start\` runs.
+queued in task_instance (its scheduled DAG runs in dag and dag_run), simulated Celery workers
+run them, and a simulated KEDA + HPA scales them through this service over gRPC, which
+pre-warms workers ahead of each scheduled run. This is what \`npm start\` runs.
 
 Options:
   --speed N        virtual seconds per real second, 1 to 1000 (default ${DEFAULT_DEMO_SPEED})
@@ -129,7 +130,9 @@ export async function demoCommand(argv: readonly string[], context: CommandConte
       '  Scenario tasks are queued in task_instance and simulated Celery workers run',
       '  them; a simulated KEDA + HPA asks this service (gRPC) how many workers to run;',
       "  the service's scale-in drains surplus workers (Celery cancel_consumer) and",
-      '  ranks them (pod-deletion-cost) so that only idle ones are removed.',
+      '  ranks them (pod-deletion-cost) so that only idle ones are removed. Scheduled',
+      '  DAG runs are announced in dag.next_dagrun_create_after: the service counts',
+      '  their tasks ahead (prewarm: schedule), so workers are ready when they start.',
       `  gRPC (externalscaler.ExternalScaler, grpc.health.v1): ${grpcAddress}`,
       `  HTTP: http://${config.http.host}:${service.httpPort}/metrics  /healthz  /readyz`,
       '',

@@ -18,12 +18,15 @@ export interface ScaledObjectSpec {
   readonly triggerType: 'external' | 'external-push';
   /** The trigger's metadata, exactly as KEDA sends it to the scaler. */
   readonly metadata: Readonly<Record<string, string>>;
+  /** Comments printed beside metadata keys, besides the standing ones. */
+  readonly metadataComments?: Readonly<Record<string, string>>;
 }
 
 // Why each trigger key has the value it has, printed beside it.
 const METADATA_COMMENTS: Readonly<Record<string, string>> = {
   workerConcurrency: "= the chart's worker_concurrency",
   scaleIn: 'drain surplus workers, then remove',
+  prewarm: 'count scheduled runs ahead of their start',
 };
 
 function indent(text: string, spaces: number): string {
@@ -55,7 +58,7 @@ ${indent(dump(so.behavior), 8)}
   const metadata = Object.entries(so.metadata)
     .map(([key, value]) => {
       const line = `        ${key}: ${JSON.stringify(value)}`;
-      const comment = METADATA_COMMENTS[key];
+      const comment = so.metadataComments?.[key] ?? METADATA_COMMENTS[key];
       return comment === undefined ? line : `${line.padEnd(38)} # ${comment}`;
     })
     .join('\n');

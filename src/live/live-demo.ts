@@ -14,6 +14,7 @@ import { loadWorkload } from '../sim/command.js';
 import type { SimConfig } from '../sim/model/config.js';
 import { DEFAULT_CONFIG } from '../sim/model/config.js';
 import { Stream, createRng } from '../sim/model/random.js';
+import type { Workload } from '../sim/model/workload.js';
 import type { Instruments } from '../telemetry/metrics.js';
 import { CeleryWorkers, WORKER_POD_LABELS } from './celery-workers.js';
 import type { QueueCounts, ServiceView } from './dashboard.js';
@@ -46,6 +47,8 @@ export interface DemoService {
 
 export interface LiveDemo {
   readonly settings: SimConfig;
+  /** Workload seconds the demo starts at: what came before is in the metastore as history. */
+  readonly playFrom: number;
   /** The simulated workers as the service's scale-in sees them: pods and Celery remote control. */
   readonly scaleInPorts: { readonly pods: PodDirectory; readonly control: WorkerControl };
   /** The ScaledObject the simulated KEDA plays, its trigger metadata exactly what KEDA sends. */
@@ -66,26 +69,65 @@ async function total(metric: { get(): Promise<{ values: readonly { value: number
 
 async function serviceView(instruments: Instruments): Promise<ServiceView> {
   const formula = (await instruments.workerSetFormulaWorkers.get()).values;
+  const forecast = (await instruments.workerSetForecastTasks.get()).values;
+  const due = (await instruments.dueDags.get()).values;
   return {
     formula: formula.length === 0 ? null : Math.max(...formula.map((v) => v.value)),
+    forecastTasks: forecast.length === 0 ? null : forecast.reduce((sum, v) => sum + v.value, 0),
+    dueDags: due.length === 0 ? null : due.reduce((sum, v) => sum + v.value, 0),
     drained: await total(instruments.scaleInDrainsTotal),
     restored: await total(instruments.scaleInRestoresTotal),
     pollErrors: await total(instruments.pollErrorsTotal),
   };
 }
 
+/** Margin before the first forecast shows: time to see the idle state first. */
+const PLAY_BEFORE_FORECAST_SECONDS = 90;
+
+/**
+ * Where the demo starts in the workload: shortly before the lead of the first scheduled run whose
+ * DAG ran before (so the service has a history to size its forecast); 0 without one.
+ */
+export function playFromOf(workload: Workload, leadSeconds: number): number {
+  const runs = workload.runs;
+  if (runs === null) return 0;
+  const seen = new Set<number>();
+  let first = Number.POSITIVE_INFINITY;
+  const order = [...runs.runAfter.keys()].filter((r) => runs.runScheduled[r] === 1).sort((a, b) => (runs.runAfter[a] as number) - (runs.runAfter[b] as number));
+  for (const run of order) {
+    const dag = runs.runDag[run] as number;
+    if (seen.has(dag)) {
+      first = runs.runAfter[run] as number;
+      break;
+    }
+    seen.add(dag);
+  }
+  return Number.isFinite(first) ? Math.max(0, first - leadSeconds - PLAY_BEFORE_FORECAST_SECONDS) : 0;
+}
+
+/**
+ * The service's lead is wall-clock seconds; the demo's clock runs `speed` times faster, so the
+ * scenario's lead (virtual seconds) is divided by it, and at least 1 s (the metadata's minimum).
+ */
+export function realLeadSeconds(virtualLeadSeconds: number, speed: number): number {
+  return Math.max(1, Math.round(virtualLeadSeconds / speed));
+}
+
 /**
  * The whole loop for real, sped up: the scenario's tasks are written to the embedded metastore,
  * simulated Celery workers claim and finish them there, and a simulated KEDA + HPA asks the real
  * gRPC service how many workers to run. The service's scale-in drains and ranks the simulated
- * workers (scaleIn: drain) through `scaleInPorts`. The terminal shows it; /metrics serves the same numbers.
+ * workers (scaleIn: drain) through `scaleInPorts`, and pre-warms for the scheduled runs the
+ * feeder announces in `dag` (prewarm: schedule). The terminal shows it; /metrics serves the same numbers.
  */
 export function prepareLiveDemo(options: LiveDemoOptions): LiveDemo {
   const { workload, scenario } = loadWorkload({ kind: 'scenario', file: options.scenarioFile }, undefined);
   const settings: SimConfig = { ...DEFAULT_CONFIG, ...scenario?.settings };
   const queues = settings.queues ?? workload.queueNames;
   const clock = new VirtualClock(options.speed);
-  const feeder = new TaskFeeder(workload, options.metastore, clock);
+  const playFrom = playFromOf(workload, settings.prewarmLeadSeconds);
+  const feeder = new TaskFeeder(workload, options.metastore, clock, playFrom);
+  const leadSeconds = realLeadSeconds(settings.prewarmLeadSeconds, options.speed);
   const workers = new CeleryWorkers(
     {
       queues,
@@ -120,6 +162,13 @@ export function prepareLiveDemo(options: LiveDemoOptions): LiveDemo {
       // The demo shows drain-then-remove, whatever the scenario's own scaleInPolicy.
       scaleIn: 'drain',
       workerPodSelector: selector,
+      // And pre-warming for scheduled runs, whatever the scenario says.
+      prewarm: 'schedule',
+      prewarmLeadSeconds: String(leadSeconds),
+      prewarmHistoryRuns: String(settings.prewarmHistoryRuns),
+    },
+    metadataComments: {
+      prewarmLeadSeconds: `wall-clock: ${settings.prewarmLeadSeconds} s of the demo's time at ×${options.speed}`,
     },
   });
 
@@ -161,13 +210,15 @@ export function prepareLiveDemo(options: LiveDemoOptions): LiveDemo {
       registers: [registry],
     });
 
+    // The dag rows and the history first; until then the steps wait.
+    const prepared = feeder.prepare();
     let stepping = false;
     timers.push(
       setInterval(() => {
         if (stepping) return;
         stepping = true;
-        feeder
-          .step()
+        prepared
+          .then(() => feeder.step())
           .then(() => workers.step())
           .catch((err: unknown) => options.view.log(`demo: step failed: ${coerceError(err).stack ?? coerceError(err).message}`))
           .finally(() => {
@@ -191,13 +242,15 @@ export function prepareLiveDemo(options: LiveDemoOptions): LiveDemo {
       pods.set({ state: 'ready' }, workerCounts.ready);
       pods.set({ state: 'draining' }, workerCounts.draining);
       pods.set({ state: 'terminating' }, workerCounts.terminating);
+      const next = feeder.nextRun();
       const lines = renderFrame({
-        virtualSeconds: clock.now(),
+        virtualSeconds: clock.now() + playFrom,
         speed: options.speed,
         queues: counts,
         workers: workerCounts,
         keda: controller.state(),
         service: await serviceView(service.instruments),
+        nextRun: next === null ? null : { dagId: next.dagId, inSeconds: next.dueAt - playFrom - clock.now() },
         concurrency: settings.workerConcurrency,
         minReplicaCount: settings.minReplicaCount,
         maxReplicaCount: settings.maxReplicaCount,
@@ -216,6 +269,7 @@ export function prepareLiveDemo(options: LiveDemoOptions): LiveDemo {
 
   return {
     settings,
+    playFrom,
     scaleInPorts: { pods: simulatedPodDirectory(workers, SCALED_OBJECT.namespace), control: simulatedWorkerControl(workers) },
     scaledObject,
     start,

@@ -13,6 +13,11 @@ export class VirtualClock {
     return ((this.wallClockMs() - this.startedAtMs) / 1000) * this.speed;
   }
 
+  /** The wall-clock instant (ms since the epoch) of virtual time `virtualSeconds`, past or future. */
+  wallMsAt(virtualSeconds: number): number {
+    return this.startedAtMs + this.realMs(virtualSeconds);
+  }
+
   /** Real milliseconds for a span of virtual seconds. */
   realMs(virtualSeconds: number): number {
     return (virtualSeconds * 1000) / this.speed;

@@ -88,7 +88,7 @@ describe('npm start (demo) in an 80×24 terminal', () => {
     expect(title).toBeGreaterThan(0);
     expect(visible.at(-1)).toContain(`127.0.0.1:${httpPort}/metrics`);
     expect(visible.slice(title).join('\n')).toMatch(/KEDA {3}replicas \d+/);
-    expect(visible.slice(title).join('\n')).toContain('legend: formula =');
+    expect(visible.slice(title).join('\n')).toContain('legend: forecast =');
   }, 60_000);
 
   it('listens on 127.0.0.1 only, as its banner says', () => {
@@ -96,6 +96,55 @@ describe('npm start (demo) in an 80×24 terminal', () => {
     expect(listeningAddresses(httpPort)).toEqual(['127.0.0.1']);
     expect(screen(true)).toContain(`gRPC (externalscaler.ExternalScaler, grpc.health.v1): 127.0.0.1:${grpcPort}`);
   });
+});
+
+/** What one frame on the screen says, or null when the screen shows none. */
+function frameFigures(visible: string) {
+  const forecast = /^prewarm forecast (\d+) tasks, (\d+) due DAGs? {3}next run: (\S+) in (\d\d:\d\d:\d\d)/m.exec(visible);
+  const pods = /^pods +(\d+) ready +(\d+) starting/m.exec(visible);
+  const queue = /^default +(\d+) +(\d+)$/m.exec(visible);
+  const keda = /^KEDA +replicas (\d+)/m.exec(visible);
+  if (forecast === null || pods === null || queue === null || keda === null) return null;
+  return {
+    forecast: Number(forecast[1]),
+    dueDags: Number(forecast[2]),
+    nextRun: forecast[3],
+    ready: Number(pods[1]),
+    replicas: Number(keda[1]),
+    queued: Number(queue[1]),
+    running: Number(queue[2]),
+  };
+}
+
+describe('npm start (demo) pre-warming for its hourly DAG', () => {
+  const socket = `${SOCKET}-prewarm`;
+  const run = (...args: string[]): string => execFileSync(TMUX, ['-L', socket, ...args], { encoding: 'utf8' });
+  afterAll(() => {
+    run('kill-server');
+  });
+
+  it('shows the forecast before the run, workers ready with nothing queued yet, then the run on them', async () => {
+    // ×20: the service's 6 s lead is 120 s of the demo's time, and a frame is drawn every second.
+    const command = `SCALER_GRPC_PORT=0 SCALER_HTTP_PORT=0 SCALER_POLL_INTERVAL_MS=250 '${process.execPath}' '${CLI}' demo --speed 20; sleep 600`;
+    run('new-session', '-d', '-s', 'demo', '-x', '80', '-y', '24', command);
+    const frames: NonNullable<ReturnType<typeof frameFigures>>[] = [];
+    const deadline = Date.now() + 45_000;
+    while (Date.now() < deadline) {
+      const figures = frameFigures(run('capture-pane', '-p', '-t', 'demo'));
+      if (figures !== null && JSON.stringify(figures) !== JSON.stringify(frames.at(-1))) frames.push(figures);
+      if (frames.some((f) => f.running > 0 && f.forecast === 0)) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const ahead = frames.filter((f) => f.forecast > 0 && f.queued === 0 && f.running === 0);
+    // Before the run: the service counts its first wave (the past run's 120 tasks) and KEDA acts on it.
+    expect(ahead.length, JSON.stringify(frames)).toBeGreaterThan(0);
+    expect(ahead[0]).toMatchObject({ forecast: 120, dueDags: 1, nextRun: 'hourly_etl' });
+    expect(ahead.some((f) => f.replicas > 0 && f.ready > 0), JSON.stringify(frames)).toBe(true);
+    // Then the run: its tasks run, and the forecast has let go of it.
+    const started = frames.findIndex((f) => f.running > 0);
+    expect(started).toBeGreaterThan(frames.indexOf(ahead[0]!));
+    expect(frames.some((f) => f.running > 0 && f.forecast === 0)).toBe(true);
+  }, 60_000);
 });
 
 describe('demo with its port taken', () => {

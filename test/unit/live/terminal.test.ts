@@ -12,11 +12,12 @@ function frame(queues: number, overrides: Partial<Frame> = {}): Frame {
     queues: Array.from({ length: queues }, (_, i) => ({ queue: `a-rather-long-queue-name-${i}`, queued: 123_456, running: 7_890 })),
     workers: { starting: 10, ready: 120, draining: 11, terminating: 12, killed: 3 },
     keda: { replicas: 144, lastMetric: 150, active: true, errors: 12_345 },
-    service: { formula: 140, drained: 99_999, restored: 88_888, pollErrors: 7 },
+    service: { formula: 140, forecastTasks: 123_456, dueDags: 1000, drained: 99_999, restored: 88_888, pollErrors: 7 },
     concurrency: 16,
     minReplicaCount: 0,
     maxReplicaCount: 1000,
     httpPort: 65_535,
+    nextRun: { dagId: 'a_dag_id_far_longer_than_the_frame_has_room_for', inSeconds: 359_999 },
     ...overrides,
   };
 }
@@ -43,9 +44,16 @@ describe('the demo frame', () => {
 
   it('has a legend for every figure it shows, and counts RPC and poll errors apart', () => {
     const text = renderFrame(frame(2)).join('\n');
-    for (const word of ['formula', 'reported', 'replicas', 'draining', 'killed', 'errors']) expect(text).toContain(`${word} =`);
+    for (const word of ['forecast', 'formula', 'reported', 'replicas', 'draining', 'killed', 'errors']) expect(text).toContain(`${word} =`);
     expect(text).toContain('errors: 12345 rpc, 7 poll');
     expect(renderFrame(frame(SHOWN_QUEUES + 2)).join('\n')).toContain('(3 more queues: see /metrics)');
+  });
+
+  it("shows the service's forecast, its due DAGs and the scheduler's next run, or that there is none", () => {
+    const text = renderFrame(frame(1, { service: { formula: 2, forecastTasks: 120, dueDags: 1, drained: 0, restored: 0, pollErrors: 0 }, nextRun: { dagId: 'hourly_etl', inSeconds: 95.5 } })).join('\n');
+    expect(text).toContain('prewarm forecast 120 tasks, 1 due DAG   next run: hourly_etl in 00:01:35');
+    const none = renderFrame(frame(1, { service: { formula: null, forecastTasks: null, dueDags: null, drained: 0, restored: 0, pollErrors: 0 }, nextRun: null })).join('\n');
+    expect(none).toContain('prewarm forecast - tasks, -   next run: none');
   });
 });
 
