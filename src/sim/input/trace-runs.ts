@@ -46,25 +46,33 @@ export function runColumnIndexes(columns: readonly string[], file: string, probl
 export class TraceRunReader {
   /** Line on which each run was first seen, for messages about a disagreeing later row. */
   private readonly firstLine: number[] = [];
+  /** The last row's run and its four fields as written: a run's rows mostly come together. */
+  private last: { dagId: string; runId: string; runType: string; runAfter: string; run: number } | null = null;
 
   constructor(
     private readonly builder: WorkloadBuilder,
     private readonly indexes: RunColumnIndexes,
     private readonly parseTime: (text: string) => number,
+    /** The file's name, for messages. */
+    private readonly file: string,
   ) {}
 
   /** The row's run (NO_RUN when it has none), or null when a problem was reported. */
-  read(fields: readonly string[], where: string, line: number, problem: (message: string) => void): number | null {
+  read(fields: readonly string[], line: number, problem: (message: string) => void): number | null {
     const { dagId: di, runId: ri, runType: ti, runAfter: ai } = this.indexes;
-    const raw = { dag_id: fields[di] ?? '', run_id: fields[ri] ?? '', run_type: fields[ti] ?? '', run_after: fields[ai] ?? '' };
-    const dagId = raw.dag_id.trim();
-    const runId = raw.run_id.trim();
-    const runType = raw.run_type.trim();
-    const runAfterText = raw.run_after.trim();
+    // Every row comes through here: no allocation until the row names a run not seen just before.
+    const dagId = (fields[di] ?? '').trim();
+    const runId = (fields[ri] ?? '').trim();
+    const runType = (fields[ti] ?? '').trim();
+    const runAfterText = (fields[ai] ?? '').trim();
     if (dagId === '' && runId === '' && runType === '' && runAfterText === '') return NO_RUN;
+    const last = this.last;
+    // The same four fields as the last valid row: the same run, already checked.
+    if (last !== null && last.runId === runId && last.dagId === dagId && last.runType === runType && last.runAfter === runAfterText) return last.run;
+    const raw = { dag_id: fields[di] ?? '', run_id: fields[ri] ?? '', run_type: fields[ti] ?? '', run_after: fields[ai] ?? '' };
     const found: string[] = [];
     const bad = (column: keyof typeof raw, requirement: string): void => {
-      found.push(`${where}: ${column}=${describeValue(raw[column])} ${requirement}`);
+      found.push(`${this.file}:${line}: ${column}=${describeValue(raw[column])} ${requirement}`);
     };
     for (const [column, value] of [['dag_id', dagId], ['run_id', runId]] as const) {
       if (value === '') bad(column, `must not be empty when the row names a run (${RUN_COLUMNS.join(',')})`);
@@ -93,10 +101,13 @@ export class TraceRunReader {
         bad('run_after', `disagrees with ${at}, which gives this run (dag_id and run_id) another run_after`);
       }
       found.forEach(problem);
-      return found.length > 0 ? null : known;
+      if (found.length > 0) return null;
+      this.last = { dagId, runId, runType, runAfter: runAfterText, run: known };
+      return known;
     }
     const run = this.builder.runId(dagId, runId, scheduled, runAfter);
     this.firstLine[run] = line;
+    this.last = { dagId, runId, runType, runAfter: runAfterText, run };
     return run;
   }
 }

@@ -137,7 +137,7 @@ export function parseTraceCsv(text: string, file: string): Workload {
   const needed = Math.max(qi, ti, di, ...(runColumns === null ? [] : [runColumns.dagId, runColumns.runId, runColumns.runType, runColumns.runAfter])) + 1;
 
   const builder = new WorkloadBuilder(Math.max(1024, Math.floor(text.length / 48)));
-  const runs = runColumns === null ? null : new TraceRunReader(builder, runColumns, parseQueuedAt);
+  const runs = runColumns === null ? null : new TraceRunReader(builder, runColumns, parseQueuedAt, name);
   let minEpochSeconds = Number.POSITIVE_INFINITY;
   for (let line = nextLine(); line !== null; line = nextLine()) {
     if (line.trim() === '') continue;
@@ -164,7 +164,7 @@ export function parseTraceCsv(text: string, file: string): Workload {
       problem(`${name}:${lineNo}: duration_seconds=${describeValue(fields[di])} must be a number >= 0`);
       ok = false;
     }
-    const run = runs === null ? NO_RUN : runs.read(fields, `${name}:${lineNo}`, lineNo, problem);
+    const run = runs === null ? NO_RUN : runs.read(fields, lineNo, problem);
     if (!ok || run === null) continue;
     const queueId = builder.queueId(queue);
     if (queueId < 0) {
