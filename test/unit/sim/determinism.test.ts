@@ -64,6 +64,19 @@ describe('determinism', () => {
     expect(await documentOf(workloads, configs, 2, 2)).toBe(first);
   });
 
+  it('gives byte-identical JSON with pre-warming on worker threads, which get the runs with the workload', async () => {
+    const file = scenarioFile('hourly-etl.yaml');
+    const scenario = parseScenario(readFileSync(file, 'utf8'), file);
+    const workloads = [0, 1].map((r) => generateWorkload(scenario, replicationSeed(5, r)));
+    const base: SimConfig = { ...DEFAULT_CONFIG, ...scenario.settings, seed: 5 };
+    const configs = [base, { ...base, prewarm: 'schedule' as const }];
+    const first = await documentOf(workloads, configs, 2, 1);
+    expect(await documentOf(workloads, configs, 2, 2)).toBe(first);
+    // Pre-warming changed something, so the threads did see the runs.
+    const runs = (JSON.parse(first) as { runs: { queueWaitSeconds: { p95: number } }[] }).runs;
+    expect(runs[1]!.queueWaitSeconds.p95).toBeLessThan(runs[0]!.queueWaitSeconds.p95);
+  });
+
   it('gives a different result for a different seed', async () => {
     expect(await hourlyEtl(12, 1)).not.toBe(await hourlyEtl(11, 1));
   });
