@@ -114,11 +114,16 @@ describe('airflow-keda-scaler demo (what npm start runs)', () => {
         if (cli.child.exitCode !== null) throw new Error(`demo exited with ${cli.child.exitCode}: ${cli.stderr()}`);
         return cli.stderr().includes('kind: ScaledObject') ? true : undefined;
       }, 20_000);
-      const client = connectScaler(grpcPort);
+      const yaml = /^apiVersion: keda\.sh\/v1alpha1\n[\s\S]*?\n(?=Press Ctrl-C)/m.exec(cli.stderr())?.[0] ?? '';
+      const printed = load(yaml) as { metadata: { name: string; namespace: string }; spec: { triggers: { metadata: Record<string, string> }[] } };
+      const trigger = printed.spec.triggers[0]!.metadata;
+      // Ask as the printed ScaledObject does: the worker set's info series carries the settings of
+      // the latest request, so a call with other bounds would race the demo's KEDA for the labels.
+      const client = connectScaler(grpcPort, undefined, undefined, printed.metadata);
       try {
         // The scenario queues a burst at once; the desired count becomes positive.
         const desired = await eventually(async () => {
-          const response = await client.getMetrics({ queues: 'default,high', workerConcurrency: '8' }, '');
+          const response = await client.getMetrics(trigger, '');
           const value = response.metricValues[0]?.metricValue ?? 0;
           return value > 0 ? value : undefined;
         }, 20_000, 200);
@@ -140,9 +145,6 @@ describe('airflow-keda-scaler demo (what npm start runs)', () => {
       expect((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status).toBe(200);
       // The ScaledObject it prints is the one it serves: the worker set the service tracks has
       // its ScaledObject, queues, concurrency, bounds and scale-in policy.
-      const yaml = /^apiVersion: keda\.sh\/v1alpha1\n[\s\S]*?\n(?=Press Ctrl-C)/m.exec(cli.stderr())?.[0] ?? '';
-      const printed = load(yaml) as { metadata: { name: string; namespace: string }; spec: { triggers: { metadata: Record<string, string> }[] } };
-      const trigger = printed.spec.triggers[0]!.metadata;
       const body = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
       expect(body).toContain(
         `scaled_object_namespace="${printed.metadata.namespace}",scaled_object="${printed.metadata.name}",queues="${trigger['queues']}",` +
