@@ -33,6 +33,12 @@ function rssMiB(pid: number): number {
   return Number(match?.[1] ?? 'NaN') / 1024;
 }
 
+/** CPU time (user + system) the process has used, from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function failure(promise: Promise<unknown>): Promise<ServiceError> {
   try {
     await promise;
@@ -197,6 +203,32 @@ describe('a hostile or broken gRPC client', () => {
       stream.cancel();
     }
     await eventually(async () => ((await metricsText()).includes('airflow_keda_scaler_open_streams 0') ? true : undefined));
+  });
+
+  it('goes quiet after a flood of 20,000 GetMetrics calls: no collector left running, the young generation capped', async () => {
+    const flood = connectScaler(grpcPort);
+    try {
+      let left = 20_000;
+      await Promise.all(
+        Array.from({ length: 64 }, async () => {
+          while (left > 0) {
+            left -= 1;
+            await flood.getMetrics(LEGIT, '');
+          }
+        }),
+      );
+    } finally {
+      flood.close();
+    }
+    // Without a semi-space cap V8 grew the young generation to 128 MiB during such a burst and then
+    // ran major collections back to back next to the 128 MiB old space: ~1.85 cores, long after.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const before = cpuSeconds(cli.child.pid ?? 0);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const coresUsed = (cpuSeconds(cli.child.pid ?? 0) - before) / 3;
+    expect(coresUsed).toBeLessThan(0.3);
+    const newSpace = Number(/nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)/.exec(await metricsText())?.[1] ?? Number.NaN);
+    expect(newSpace).toBeLessThanOrEqual(64 * 1024 * 1024);
   });
 
   it('is still alive, small and right after every attack', async () => {
