@@ -162,7 +162,7 @@ describe('airflow-keda-scaler demo (what npm start runs)', () => {
     } finally {
       cli.child.kill('SIGKILL');
     }
-  });
+  }, 150_000);
 
   it('refuses a bad --speed before starting anything', async () => {
     const cli = runCli(['demo', '--speed', 'fast'], {});

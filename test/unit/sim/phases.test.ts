@@ -100,7 +100,7 @@ describe('the HPA with behavior at every phase (whole-millisecond time)', () => 
         expect({ hpa, to, gapsMs }).toEqual({ hpa, to: [5, 10, 20, 40, 63], gapsMs: [15_000, 15_000, 15_000, 15_000] });
       }
     }
-  });
+  }, 120_000);
 
   it('does so for KEDA poll phases too', () => {
     for (let poll = 0; poll < 30_000; poll += 997) {

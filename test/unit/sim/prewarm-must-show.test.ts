@@ -79,13 +79,13 @@ describe('pre-warming (issue #14, Must show)', () => {
     const { reactive, prewarm, withFloor } = await compare(workloads, base);
     expectCutsAndCosts(reactive, prewarm);
     expectCheaperThanAFloor(prewarm, withFloor);
-  });
+  }, 120_000);
 
   it('on a trace of an hourly scheduled DAG plus manual runs: the same', async () => {
     const { reactive, prewarm, withFloor } = await compare([parseTraceCsv(hourlyAndManualTrace(), 'hourly-and-manual.csv')], TRACE_CONFIG);
     expectCutsAndCosts(reactive, prewarm);
     expectCheaperThanAFloor(prewarm, withFloor);
-  });
+  }, 120_000);
 
   it('on a trace whose runs are all manual: changes nothing, replication by replication', async () => {
     const workloads = [parseTraceCsv(allManualTrace(), 'all-manual.csv')];
