@@ -7,6 +7,7 @@ import type { DedicatedPgBouncer } from '../support/pgbouncer-process.js';
 import { startDedicatedPgBouncer } from '../support/pgbouncer-process.js';
 import type { TestServers } from '../support/servers.js';
 import { withDatabase } from '../support/servers.js';
+import { withPgClient } from '../support/pg-client.js';
 
 export const QUEUES = Array.from({ length: 10 }, (_, i) => `queue_${i}`);
 const HOT_QUEUED = 1_000;
@@ -33,15 +34,6 @@ export function benchServers(): TestServers {
   return { mode: 'env', postgresAdminUrl, pgbouncerUrl: '', pgbouncerBin, containerNetwork: null };
 }
 
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * A metastore in Airflow 3's shape: `rows` task instances, ~99.97 % terminal over months of
@@ -49,21 +41,21 @@ async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>)
  * (a 10 M row table takes minutes to build).
  */
 async function ensureMetastore(adminUrl: string, database: string, rows: number, log: (line: string) => void): Promise<void> {
-  const exists = await withClient(adminUrl, async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount === 1);
+  const exists = await withPgClient(adminUrl, async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount === 1);
   if (exists) {
-    const ready = await withClient(withDatabase(adminUrl, database), async (c) => {
+    const ready = await withPgClient(withDatabase(adminUrl, database), async (c) => {
       const hasMarker = (await c.query("SELECT 1 FROM pg_tables WHERE tablename = 'bench_meta'")).rowCount === 1;
       if (!hasMarker) return false;
       const marker = await c.query<{ rows: string }>('SELECT rows FROM bench_meta');
       return Number(marker.rows[0]?.rows) === rows;
     });
     if (ready) return;
-    await withClient(adminUrl, (c) => c.query(`DROP DATABASE ${database} WITH (FORCE)`));
+    await withPgClient(adminUrl, (c) => c.query(`DROP DATABASE ${database} WITH (FORCE)`));
   }
   log(`building a ${rows.toLocaleString('en-US')}-row task_instance in ${database} (once per size)…`);
   const started = Date.now();
-  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${database}`));
-  await withClient(withDatabase(adminUrl, database), async (c) => {
+  await withPgClient(adminUrl, (c) => c.query(`CREATE DATABASE ${database}`));
+  await withPgClient(withDatabase(adminUrl, database), async (c) => {
     const [table, ...indexes] = TASK_INSTANCE_DDL_AIRFLOW_3.split(/;\s*\n/).map((s) => s.trim()).filter((s) => s.length > 0);
     await c.query(table ?? '');
     const history = rows - HOT_QUEUED - HOT_RUNNING;

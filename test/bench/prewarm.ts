@@ -1,4 +1,3 @@
-import pg from 'pg';
 
 import { parseConfig } from '../../src/core/config.js';
 import { DAG_TABLES_DDL_AIRFLOW_3 } from '../../src/demo/airflow-schema.js';
@@ -8,6 +7,7 @@ import { quietLogger } from '../support/quiet-logger.js';
 import type { BenchEnvironment } from './environment.js';
 import type { Figures } from './figures.js';
 import { round, summarize } from './figures.js';
+import { withPgClient } from '../support/pg-client.js';
 
 const DAGS = 10_000;
 /** The bench metastore's task_instance holds runs run_0… of dag_0…dag_999, 20 tasks each. */
@@ -15,15 +15,6 @@ const DAGS_WITH_HISTORY = 1_000;
 const SHAPE = { live: 'is_stale', runDate: 'logical_date', executor: true } as const;
 const LEAD_MS = 120_000;
 
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * Adds Airflow 3's `dag` and `dag_run` to the bench metastore once: 10,000 DAGs due over the next
@@ -31,7 +22,7 @@ async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>)
  * run of task_instance (plus a manual one every tenth), so history reads join real rows.
  */
 async function ensureDagTables(directUrl: string, log: (line: string) => void): Promise<void> {
-  await withClient(directUrl, async (c) => {
+  await withPgClient(directUrl, async (c) => {
     if ((await c.query("SELECT 1 FROM pg_tables WHERE tablename = 'dag'")).rowCount === 1) return;
     log('adding dag and dag_run (10,000 DAGs) to the bench metastore…');
     const runs = (await c.query<{ n: number }>("SELECT count(DISTINCT run_id)::int AS n FROM task_instance WHERE run_id LIKE 'run_%'")).rows[0]?.n ?? 0;
@@ -51,7 +42,7 @@ async function ensureDagTables(directUrl: string, log: (line: string) => void): 
 }
 
 async function plan(directUrl: string, sql: string, values: unknown[]): Promise<string> {
-  return withClient(directUrl, async (c) => (await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, values)).rows.map((row) => row['QUERY PLAN']).join('\n'));
+  return withPgClient(directUrl, async (c) => (await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, values)).rows.map((row) => row['QUERY PLAN']).join('\n'));
 }
 
 /**

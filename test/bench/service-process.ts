@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 import type { CliProcess } from '../support/cli-process.js';
-import { runCli } from '../support/cli-process.js';
+import { LOCAL_PORTS, runCli } from '../support/cli-process.js';
 import { imageNodeOptions } from '../support/image-runtime.js';
 
 export interface ServiceProcess {
@@ -17,10 +17,7 @@ export interface ServiceProcess {
 export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
   const cli: CliProcess = runCli(['serve'], {
     NODE_OPTIONS: imageNodeOptions(),
-    SCALER_GRPC_HOST: '127.0.0.1',
-    SCALER_GRPC_PORT: '0',
-    SCALER_HTTP_HOST: '127.0.0.1',
-    SCALER_HTTP_PORT: '0',
+    ...LOCAL_PORTS,
     SCALER_LOG_LEVEL: 'info',
     ...env,
   });

@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { parseConfig } from '../../src/core/config.js';
@@ -10,6 +9,7 @@ import { DAG_TABLES_DDL_AIRFLOW_3, TASK_INSTANCE_DDL_AIRFLOW_3 } from '../../src
 import { PgTaskCountReader } from '../../src/metastore/task-count-reader.js';
 import { DEPLOY_DIR } from './helpers.js';
 import { quietLogger } from '../support/quiet-logger.js';
+import { withPgClient } from '../support/pg-client.js';
 
 const servers = inject('servers');
 const PSQL = process.env['TEST_PSQL'] ?? 'psql';
@@ -50,18 +50,9 @@ function psql(url: string, file: string, variables: Record<string, string>, env:
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 async function sqlState(url: string, sql: string): Promise<string | null> {
-  return withClient(url, async (client) => {
+  return withPgClient(url, async (client) => {
     try {
       await client.query(sql);
       return null;
@@ -78,7 +69,7 @@ const PASSWORDS = { AIRFLOW_DB_PASSWORD: AIRFLOW_PASSWORD, SCALER_DB_PASSWORD: S
 
 async function exists(kind: 'database' | 'role', name: string): Promise<boolean> {
   const sql = kind === 'database' ? 'SELECT 1 FROM pg_database WHERE datname = $1' : 'SELECT 1 FROM pg_roles WHERE rolname = $1';
-  return withClient(admin(), async (c) => (await c.query(sql, [name])).rowCount === 1);
+  return withPgClient(admin(), async (c) => (await c.query(sql, [name])).rowCount === 1);
 }
 
 describe('deploy/rds SQL against a real PostgreSQL', () => {
@@ -89,7 +80,7 @@ describe('deploy/rds SQL against a real PostgreSQL', () => {
   });
 
   afterAll(async () => {
-    await withClient(admin(), async (client) => {
+    await withPgClient(admin(), async (client) => {
       await client.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
       await client.query(`DROP ROLE IF EXISTS ${SCALER_USER}`);
       await client.query(`DROP ROLE IF EXISTS ${AIRFLOW_USER}`);
@@ -111,7 +102,7 @@ describe('deploy/rds SQL against a real PostgreSQL', () => {
       expect(result.status).toBe(0);
     }
     expect(psql(admin(), CREATE_SQL, NAMES, PASSWORDS).output).not.toContain(AIRFLOW_PASSWORD);
-    await withClient(admin(), async (client) => {
+    await withPgClient(admin(), async (client) => {
       const owner = await client.query('SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [DB]);
       expect(owner.rows).toEqual([{ owner: AIRFLOW_USER }]);
       const role = await client.query('SELECT rolconnlimit, rolconfig, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = $1', [SCALER_USER]);
@@ -135,7 +126,7 @@ describe('deploy/rds SQL against a real PostgreSQL', () => {
   });
 
   it('the Airflow user logs in with its password and creates Airflow tables in schema public (the migrations)', async () => {
-    await withClient(asAirflow(), async (client) => {
+    await withPgClient(asAirflow(), async (client) => {
       await client.query(TASK_INSTANCE_DDL_AIRFLOW_3);
       await client.query(DAG_TABLES_DDL_AIRFLOW_3);
       // Airflow's `connection` table holds credentials: the scaler must never read it.
@@ -153,7 +144,7 @@ describe('deploy/rds SQL against a real PostgreSQL', () => {
   });
 
   it("the scaler role reads task_instance with the scaler's own query", async () => {
-    await withClient(asAirflow(), async (client) => {
+    await withPgClient(asAirflow(), async (client) => {
       for (const [state, queue] of [['queued', 'default'], ['running', 'default'], ['running', 'highcpu'], ['success', 'default']] as const) {
         await client.query(
           "INSERT INTO task_instance (id, dag_id, task_id, run_id, state, queue, pool, pool_slots) VALUES (gen_random_uuid(), 'dag', $1, 'run', $2, $3, 'default_pool', 1)",
@@ -178,7 +169,7 @@ describe('deploy/rds SQL against a real PostgreSQL', () => {
     expect(await sqlState(asScaler(), 'CREATE TABLE scaler_was_here (id int)')).not.toBeNull();
     // Privileges, not just the read-only default: a session that turns read-only off still cannot write.
     expect(await sqlState(asScaler(), "BEGIN READ WRITE; DELETE FROM task_instance; COMMIT")).toBe('42501');
-    await withClient(urlFor(DB), async (client) => {
+    await withPgClient(urlFor(DB), async (client) => {
       const privileges = await client.query(
         `SELECT has_table_privilege($1, 'public.task_instance', 'SELECT') AS select_ti,
                 has_table_privilege($1, 'public.task_instance', 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER') AS write_ti,
@@ -191,7 +182,7 @@ describe('deploy/rds SQL against a real PostgreSQL', () => {
       expect(privileges.rows[0]).toEqual({ select_ti: true, write_ti: false, select_dag_tables: true, select_other: false, create_in_public: false, create_in_db: false });
     });
     // The executor-column probe and the count query need nothing more.
-    await withClient(asScaler(), async (client) => {
+    await withPgClient(asScaler(), async (client) => {
       const result = await client.query("SELECT count(*)::int AS n FROM task_instance WHERE state = ANY($1::text[])", [['queued', 'running']]);
       expect(result.rows).toEqual([{ n: 3 }]);
     });

@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
+/** Both listeners on loopback, on ports the kernel picks (read back with `listening()`). */
+export const LOCAL_PORTS = { SCALER_GRPC_HOST: '127.0.0.1', SCALER_GRPC_PORT: '0', SCALER_HTTP_HOST: '127.0.0.1', SCALER_HTTP_PORT: '0' } as const;
+
 export interface CliProcess {
   readonly child: ChildProcessWithoutNullStreams;
   stdout(): string;

@@ -12,7 +12,7 @@ import { createAirflowDb } from '../../support/airflow-db.js';
 import { connectScaler } from '../../support/grpc-client.js';
 import { freePort } from '../../support/pgbouncer-process.js';
 import { eventually } from '../../support/service.js';
-import { runCli } from '../../support/cli-process.js';
+import { LOCAL_PORTS, runCli } from '../../support/cli-process.js';
 
 const servers = inject('servers');
 
@@ -35,10 +35,7 @@ describe('airflow-keda-scaler serve', () => {
   it('on SIGTERM ends open streams with OK and exits 0 well within 10 s', async () => {
     const cli = runCli(['serve'], {
       SCALER_DATABASE_URL: db.bouncerUrl(),
-      SCALER_GRPC_HOST: '127.0.0.1',
-      SCALER_GRPC_PORT: '0',
-      SCALER_HTTP_HOST: '127.0.0.1',
-      SCALER_HTTP_PORT: '0',
+      ...LOCAL_PORTS,
       SCALER_POLL_INTERVAL_MS: '200',
     });
     try {
@@ -102,10 +99,7 @@ describe('airflow-keda-scaler serve', () => {
 describe('airflow-keda-scaler demo (what npm start runs)', () => {
   it('drives the real service live: tasks queued, workers scaled through gRPC, tasks run and finish', async () => {
     const cli = runCli(['demo', '--speed', '60'], {
-      SCALER_GRPC_HOST: '127.0.0.1',
-      SCALER_GRPC_PORT: '0',
-      SCALER_HTTP_HOST: '127.0.0.1',
-      SCALER_HTTP_PORT: '0',
+      ...LOCAL_PORTS,
       SCALER_POLL_INTERVAL_MS: '250',
     });
     try {

@@ -10,7 +10,7 @@ import type { AirflowTestDb } from '../../support/airflow-db.js';
 import { createAirflowDb } from '../../support/airflow-db.js';
 import type { TestPki } from '../../support/certs.js';
 import { createTestPki } from '../../support/certs.js';
-import { runCli } from '../../support/cli-process.js';
+import { LOCAL_PORTS, runCli } from '../../support/cli-process.js';
 import { imageNodeOptions } from '../../support/image-runtime.js';
 import { freePort } from '../../support/pgbouncer-process.js';
 
@@ -22,10 +22,9 @@ import { freePort } from '../../support/pgbouncer-process.js';
 
 const servers = inject('servers');
 const SECRET = 'Zq7-SECRET-x9';
-const LOCAL = { SCALER_GRPC_HOST: '127.0.0.1', SCALER_GRPC_PORT: '0', SCALER_HTTP_HOST: '127.0.0.1', SCALER_HTTP_PORT: '0' };
 
 async function runToExit(env: Record<string, string>, args: string[] = ['serve']): Promise<{ code: number | string; output: string }> {
-  const cli = runCli(args, { NODE_OPTIONS: imageNodeOptions(), ...LOCAL, ...env });
+  const cli = runCli(args, { NODE_OPTIONS: imageNodeOptions(), ...LOCAL_PORTS, ...env });
   const timer = setTimeout(() => cli.child.kill('SIGKILL'), 15_000);
   const code = await cli.exited;
   clearTimeout(timer);
@@ -34,7 +33,7 @@ async function runToExit(env: Record<string, string>, args: string[] = ['serve']
 
 /** Starts the service, reads /metrics, stops it; returns everything it wrote and served. */
 async function runThenStop(env: Record<string, string>): Promise<{ code: number | string; output: string; metrics: string }> {
-  const cli = runCli(['serve'], { NODE_OPTIONS: imageNodeOptions(), ...LOCAL, SCALER_POLL_INTERVAL_MS: '200', ...env });
+  const cli = runCli(['serve'], { NODE_OPTIONS: imageNodeOptions(), ...LOCAL_PORTS, SCALER_POLL_INTERVAL_MS: '200', ...env });
   try {
     const { httpPort } = await cli.listening();
     let metrics = '';

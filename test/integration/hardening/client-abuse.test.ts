@@ -10,7 +10,7 @@ import { unaryCall } from '../../../src/grpc/unary-call.js';
 import type { AirflowTestDb } from '../../support/airflow-db.js';
 import { createAirflowDb } from '../../support/airflow-db.js';
 import type { CliProcess } from '../../support/cli-process.js';
-import { runCli } from '../../support/cli-process.js';
+import { LOCAL_PORTS, runCli } from '../../support/cli-process.js';
 import type { ScalerClient } from '../../support/grpc-client.js';
 import { connectScaler } from '../../support/grpc-client.js';
 import { imageNodeOptions } from '../../support/image-runtime.js';
@@ -68,10 +68,7 @@ describe('a hostile or broken gRPC client', () => {
     cli = runCli(['serve'], {
       NODE_OPTIONS: imageNodeOptions(),
       SCALER_DATABASE_URL: db.bouncerUrl(),
-      SCALER_GRPC_HOST: '127.0.0.1',
-      SCALER_GRPC_PORT: '0',
-      SCALER_HTTP_HOST: '127.0.0.1',
-      SCALER_HTTP_PORT: '0',
+      ...LOCAL_PORTS,
       SCALER_POLL_INTERVAL_MS: '200',
       SCALER_MAX_WORKER_SETS: String(MAX_WORKER_SETS),
       SCALER_MAX_OPEN_STREAMS: String(MAX_OPEN_STREAMS),

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AirflowTestDb } from '../../support/airflow-db.js';
 import { createAirflowDb } from '../../support/airflow-db.js';
 import type { CliProcess } from '../../support/cli-process.js';
-import { runCli } from '../../support/cli-process.js';
+import { LOCAL_PORTS, runCli } from '../../support/cli-process.js';
 import { connectScaler } from '../../support/grpc-client.js';
 import { imageNodeOptions } from '../../support/image-runtime.js';
 import type { DedicatedPgBouncer } from '../../support/pgbouncer-process.js';
@@ -15,11 +15,10 @@ import { withDatabase } from '../../support/servers.js';
 import { eventually } from '../../support/service.js';
 
 const servers = inject('servers');
-const LOCAL = { SCALER_GRPC_HOST: '127.0.0.1', SCALER_GRPC_PORT: '0', SCALER_HTTP_HOST: '127.0.0.1', SCALER_HTTP_PORT: '0' };
 const everyLine: string[] = [];
 
 function serve(env: Record<string, string>): CliProcess {
-  return runCli(['serve'], { NODE_OPTIONS: imageNodeOptions(), ...LOCAL, SCALER_LOG_LEVEL: 'debug', ...env });
+  return runCli(['serve'], { NODE_OPTIONS: imageNodeOptions(), ...LOCAL_PORTS, SCALER_LOG_LEVEL: 'debug', ...env });
 }
 
 /**

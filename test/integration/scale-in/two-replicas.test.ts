@@ -11,7 +11,7 @@ import { createAirflowDb } from '../../support/airflow-db.js';
 import type { CeleryHarness } from '../../support/celery-workers.js';
 import { startCeleryHarness } from '../../support/celery-workers.js';
 import type { CliProcess } from '../../support/cli-process.js';
-import { runCli } from '../../support/cli-process.js';
+import { LOCAL_PORTS, runCli } from '../../support/cli-process.js';
 import { connectScaler } from '../../support/grpc-client.js';
 import type { KubeApiServer } from '../../support/kube-api-server.js';
 import { buildPod, startKubeApiServer } from '../../support/kube-api-server.js';
@@ -72,10 +72,7 @@ describe('two scaler replicas and one scale-in Lease', () => {
     );
     const cli = runCli(['serve', '--config', file], {
       SCALER_DATABASE_URL: db.bouncerUrl(),
-      SCALER_GRPC_HOST: '127.0.0.1',
-      SCALER_GRPC_PORT: '0',
-      SCALER_HTTP_HOST: '127.0.0.1',
-      SCALER_HTTP_PORT: '0',
+      ...LOCAL_PORTS,
     });
     const ports = await cli.listening();
     return { token, cli, ...ports };
