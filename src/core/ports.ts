@@ -127,8 +127,11 @@ export interface LeaseStore {
 export interface Leadership {
   /** Whether this replica may act on pods and workers now. */
   isLeader(): boolean;
-  /** The count the leader last published for a scale-in target, while its lease is valid. */
-  publishedByLeader(targetKey: string): number | undefined;
+  /**
+   * The count the leader last published for a scale-in target, while its lease is valid.
+   * `targetId` is publishedTargetId(targetKey) where the caller keeps it (GetMetrics asks often).
+   */
+  publishedByLeader(targetKey: string, targetId?: string): number | undefined;
   /**
    * What this replica publishes while it leads (scale-in target key → count): each renewal
    * writes the counts still standing then (countsForLease), so a count the leader stopped

@@ -38,8 +38,6 @@ export const MAX_PREWARM_HISTORY_RUNS = 50;
  */
 export const FIRST_WAVE_SECONDS = 120;
 
-export const PREWARM_OFF: PrewarmSpec = { mode: 'off', leadMs: DEFAULT_PREWARM_LEAD_SECONDS * 1000, historyRuns: DEFAULT_PREWARM_HISTORY_RUNS };
-
 /** A live DAG whose next scheduled run is due soon (or due, and not created yet). */
 export interface DueDag {
   readonly dagId: string;

@@ -149,9 +149,14 @@ export type Freshness =
   | { readonly kind: 'stale'; readonly snapshot: Snapshot; readonly ageMs: number }
   | { readonly kind: 'missing' };
 
+/** How old a snapshot is at `nowMs`; never negative, should the clock step back. */
+export function snapshotAgeMs(snapshot: Snapshot, nowMs: number): number {
+  return Math.max(0, nowMs - snapshot.takenAtMs);
+}
+
 export function freshness(snapshot: Snapshot | undefined, nowMs: number, staleAfterMs: number): Freshness {
   if (snapshot === undefined) return { kind: 'missing' };
-  const ageMs = Math.max(0, nowMs - snapshot.takenAtMs);
+  const ageMs = snapshotAgeMs(snapshot, nowMs);
   return { kind: ageMs <= staleAfterMs ? 'fresh' : 'stale', snapshot, ageMs };
 }
 
@@ -169,7 +174,7 @@ export function requireFreshSnapshot(
   if (snapshot === undefined) {
     throw new ScalerError(ErrorCode.NoSnapshot, `metastore "${metastore}" has not been read successfully yet`);
   }
-  const ageMs = Math.max(0, nowMs - snapshot.takenAtMs);
+  const ageMs = snapshotAgeMs(snapshot, nowMs);
   if (ageMs <= staleAfterMs) return snapshot;
   throw new ScalerError(
     ErrorCode.StaleSnapshot,

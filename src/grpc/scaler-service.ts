@@ -2,6 +2,7 @@ import type { sendUnaryData, ServerUnaryCall, ServerWritableStream, UntypedServi
 
 import { ErrorCode, ScalerError, isScalerError } from '../core/errors.js';
 import type { WorkerSetSpec } from '../core/metadata.js';
+import { METRIC_TARGET } from '../core/keda-operator.js';
 import { metricNameMatches } from '../core/metric-name.js';
 import type { Clock, Logger, SnapshotSource } from '../core/ports.js';
 import { checkMetricName, requireScaledObject, undecodable } from '../core/request.js';
@@ -44,10 +45,6 @@ export interface ScalerServiceDeps {
   readonly reportedWorkers?: (scaledObject: ScaledObjectName, metricName: string, spec: WorkerSetSpec, desired: number) => number;
 }
 
-// The HPA sums every value; and 1 is the target, so desired workers is the metric itself.
-const TARGET_SIZE = 1;
-
-
 function caller(request: unknown): Record<string, string> {
   const ref = request instanceof UndecodableRequest ? null : ((request as { scaledObjectRef?: ScaledObjectRef | null }).scaledObjectRef ?? (request as ScaledObjectRef | null));
   if (ref === null || typeof ref.name !== 'string' || typeof ref.namespace !== 'string') return {};
@@ -64,12 +61,15 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
   const metadataCache = new MetadataCache(deps.knownMetastores);
   const decisions = new DecisionMemo(deps.staleAfterMs);
 
-  const resolve = (ref: ScaledObjectRef | null | UndecodableRequest): ResolvedWorkerSet => {
-    if (ref instanceof UndecodableRequest) throw undecodable(ref.messageType);
-    const scaledObject = requireScaledObject(ref);
-    const resolved = metadataCache.resolve((ref as ScaledObjectRef).scalerMetadata);
+  /** For a ScaledObject requireScaledObject has already checked. */
+  const resolveChecked = (scaledObject: ScaledObjectName, ref: ScaledObjectRef): ResolvedWorkerSet => {
+    const resolved = metadataCache.resolve(ref.scalerMetadata);
     observer.workerSetSeen(resolved.spec, resolved.metricName, scaledObject, resolved.unknownKeys);
     return resolved;
+  };
+  const resolve = (ref: ScaledObjectRef | null | UndecodableRequest): ResolvedWorkerSet => {
+    if (ref instanceof UndecodableRequest) throw undecodable(ref.messageType);
+    return resolveChecked(requireScaledObject(ref), ref as ScaledObjectRef);
   };
 
   // The last answer per worker set, reused while the value stands: most calls answer the same.
@@ -104,7 +104,8 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
   }
 
   const specResponse = (resolved: ResolvedWorkerSet): GetMetricSpecResponse => ({
-    metricSpecs: [{ metricName: resolved.metricName, targetSize: TARGET_SIZE, targetSizeFloat: TARGET_SIZE }],
+    // The HPA sums every value and the target is core's METRIC_TARGET (1): the metric is the worker count.
+    metricSpecs: [{ metricName: resolved.metricName, targetSize: METRIC_TARGET, targetSizeFloat: METRIC_TARGET }],
   });
 
   const getMetricSpec = unary<ScaledObjectRef | UndecodableRequest, GetMetricSpecResponse>('GetMetricSpec', (ref) => specResponse(resolve(ref)));
@@ -112,13 +113,14 @@ export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImpl
   const getMetrics = unary<GetMetricsRequest | UndecodableRequest, GetMetricsResponse>('GetMetrics', (request) => {
     if (request instanceof UndecodableRequest) throw undecodable(request.messageType);
     checkMetricName(request.metricName);
-    const resolved = resolve(request.scaledObjectRef);
+    const scaledObject = requireScaledObject(request.scaledObjectRef);
+    const resolved = resolveChecked(scaledObject, request.scaledObjectRef as ScaledObjectRef);
     const { spec, metricName } = resolved;
     if (request.metricName !== '' && !metricNameMatches(request.metricName, metricName)) {
       throw new ScalerError(ErrorCode.UnknownMetric, `metricName=${JSON.stringify(request.metricName)} is not served for this metadata (expected "${metricName}")`);
     }
     const { desired } = decisionFor(spec);
-    const value = deps.reportedWorkers?.(requireScaledObject(request.scaledObjectRef), metricName, spec, desired) ?? desired;
+    const value = deps.reportedWorkers?.(scaledObject, metricName, spec, desired) ?? desired;
     return metricsResponse(resolved, value);
   });
 

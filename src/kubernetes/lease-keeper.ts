@@ -38,11 +38,11 @@ export class LeaseKeeper implements Leadership {
     return this.running && this.election.isLeader(this.clock.now());
   }
 
-  publishedByLeader(targetKey: string): number | undefined {
+  publishedByLeader(targetKey: string, targetId = publishedTargetId(targetKey)): number | undefined {
     if (!this.election.othersLeaseValid(this.clock.now())) return undefined;
     // A leader of an earlier version names targets by their key (which always holds a '/', which
     // no id does): read those too while it leads, so a rolling upgrade answers alike.
-    return this.leaderCounts.get(publishedTargetId(targetKey)) ?? this.leaderCounts.get(targetKey);
+    return this.leaderCounts.get(targetId) ?? this.leaderCounts.get(targetKey);
   }
 
   publish(counts: ReadonlyMap<string, PublishedCount>): void {

@@ -4,8 +4,7 @@ import { ErrorCode, ScalerError } from '../core/errors.js';
 import { POD_DELETION_COST_ANNOTATION } from '../core/ports.js';
 import type { Logger, PodDirectory, WorkerPod } from '../core/ports.js';
 import type { ApiOperation } from './api-errors.js';
-import type { KubernetesCaller, KubernetesConnection, KubernetesSource } from './client.js';
-import { DEFAULT_KUBERNETES_REQUEST_TIMEOUT_MS, connectKubernetes } from './client.js';
+import type { KubernetesCaller, KubernetesConnection } from './client.js';
 import { INT32_MAX, INT32_MIN, toWorkerPods } from './pod-mapping.js';
 
 /** Pods of one worker set, listed and annotated through client-node's CoreV1Api. */
@@ -55,22 +54,4 @@ class ClientNodePodDirectory implements PodDirectory {
 /** The worker-pod port over a Kubernetes connection; calls throw ScalerError(KubernetesApiFailed/Forbidden). */
 export function podDirectoryOn(connection: KubernetesConnection, logger: Logger): PodDirectory {
   return new ClientNodePodDirectory(connection.caller, connection.kubeConfig.makeApiClient(connection.client.CoreV1Api), logger);
-}
-
-export interface PodDirectoryOptions {
-  readonly source: KubernetesSource;
-  /** Upper bound for each API call, connection and response body included. Default 5000. */
-  readonly requestTimeoutMs?: number;
-  readonly logger: Logger;
-}
-
-/**
- * Connects (see connectKubernetes) and returns the worker-pod port. Throws ScalerError(InvalidConfig)
- * when the credentials cannot be found.
- */
-export async function createPodDirectory(options: PodDirectoryOptions): Promise<PodDirectory> {
-  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_KUBERNETES_REQUEST_TIMEOUT_MS;
-  const connection = await connectKubernetes(options.source, timeoutMs, options.logger);
-  options.logger.info({ source: options.source.kind, server: connection.server, requestTimeoutMs: timeoutMs }, 'Kubernetes API client ready');
-  return podDirectoryOn(connection, options.logger);
 }

@@ -118,7 +118,7 @@ export class ScaleInController {
     if (leadership !== undefined && leadership !== null && !leadership.isLeader()) {
       // Another replica acts on the pods: answer with its count, so KEDA hears the same from both
       // (also for a target this replica has no room for: the leader may have planned it).
-      return Math.max(desired, leadership.publishedByLeader(key) ?? desired);
+      return Math.max(desired, leadership.publishedByLeader(key, state?.publishedId) ?? desired);
     }
     return Math.max(desired, standingCount(state?.published, nowMs) ?? desired);
   }

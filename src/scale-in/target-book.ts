@@ -2,6 +2,7 @@ import { LogThrottle } from '../core/log-throttle.js';
 import type { WorkerSetSpec } from '../core/metadata.js';
 import type { Leadership, Logger, WorkerPod } from '../core/ports.js';
 import type { PublishedCount } from '../core/published-counts.js';
+import { publishedTargetId } from '../core/published-counts.js';
 import { ScaleInLedger } from '../core/scale-in-ledger.js';
 import type { ScaleInTarget } from '../core/scale-in-target.js';
 import type { ScaleInTargetLimits } from '../core/scale-in-targets.js';
@@ -12,6 +13,8 @@ export type ScaleInStep = 'list' | 'patch' | 'drain' | 'restore' | 'plan';
 /** What the controller keeps per target between ticks. */
 export interface TargetState {
   target: ScaleInTarget;
+  /** The target's name in the Lease (publishedTargetId of its key), hashed once, not per answer. */
+  readonly publishedId: string;
   lastSeenMs: number;
   /** The last pod list, with the annotations we have written since merged in. */
   pods: WorkerPod[] | null;
@@ -116,6 +119,7 @@ export class TargetBook {
   private create(target: ScaleInTarget, nowMs: number): TargetState {
     return {
       target,
+      publishedId: publishedTargetId(target.key),
       lastSeenMs: nowMs,
       pods: null,
       listedAtMs: 0,

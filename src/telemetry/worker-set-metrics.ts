@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import type { Clock } from '../core/ports.js';
 import { PromMetric } from '../core/metric-names.js';
 import type { Snapshot } from '../core/snapshot.js';
-import { countByQueue } from '../core/snapshot.js';
+import { countByQueue, snapshotAgeMs } from '../core/snapshot.js';
 import type { TrackedWorkerSet, WorkerSetRegistry } from '../core/worker-set-registry.js';
 
 /*
@@ -118,7 +118,7 @@ export function registerWorkerSetMetrics(registry: Registry, source: WorkerSetMe
       for (const [metastore, queues] of queuesOf()) {
         const snapshot = source.latestSnapshot(metastore);
         if (snapshot === undefined) continue;
-        const sinceSnapshot = Math.max(0, nowMs - snapshot.takenAtMs) / 1000;
+        const sinceSnapshot = snapshotAgeMs(snapshot, nowMs) / 1000;
         for (const counts of countByQueue(snapshot, queues)) {
           this.set({ metastore, queue: counts.queue }, counts.oldestQueuedAgeSeconds === null ? 0 : counts.oldestQueuedAgeSeconds + sinceSnapshot);
         }

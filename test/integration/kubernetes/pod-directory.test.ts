@@ -8,8 +8,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { ErrorCode, ScalerError } from '../../../src/core/errors.js';
 import { POD_DELETION_COST_ANNOTATION } from '../../../src/core/ports.js';
 import type { LogFields, Logger, PodDirectory } from '../../../src/core/ports.js';
-import { createPodDirectory } from '../../../src/kubernetes/pod-directory.js';
-import type { PodDirectoryOptions } from '../../../src/kubernetes/pod-directory.js';
+import type { KubernetesSource } from '../../../src/kubernetes/client.js';
+import { DEFAULT_KUBERNETES_REQUEST_TIMEOUT_MS, connectKubernetes } from '../../../src/kubernetes/client.js';
+import { podDirectoryOn } from '../../../src/kubernetes/pod-directory.js';
 import { createTestPki } from '../../support/certs.js';
 import type { TestPki } from '../../support/certs.js';
 import { buildPod, startKubeApiServer } from '../../support/kube-api-server.js';
@@ -58,12 +59,14 @@ let server: KubeApiServer;
 let logger: RecordingLogger;
 const directories: PodDirectory[] = [];
 
-async function directory(overrides: Partial<PodDirectoryOptions> = {}): Promise<PodDirectory> {
-  const created = await createPodDirectory({
-    source: { kind: 'kubeconfig', path: server.writeKubeconfig() },
-    logger,
-    ...overrides,
-  });
+/** The pod port as main.ts builds it: connect (credentials, time bound), then the directory on that connection. */
+async function createPodDirectory(options: { source: KubernetesSource; logger: Logger; requestTimeoutMs?: number }): Promise<PodDirectory> {
+  const connection = await connectKubernetes(options.source, options.requestTimeoutMs ?? DEFAULT_KUBERNETES_REQUEST_TIMEOUT_MS, options.logger);
+  return podDirectoryOn(connection, options.logger);
+}
+
+async function directory(overrides: { requestTimeoutMs?: number } = {}): Promise<PodDirectory> {
+  const created = await createPodDirectory({ source: { kind: 'kubeconfig', path: server.writeKubeconfig() }, logger, ...overrides });
   directories.push(created);
   return created;
 }
