@@ -24,6 +24,11 @@ export interface RankedPod extends Pick<WorkerPod, 'scheduled' | 'phase' | 'read
   readonly restarts: number;
 }
 
+/** A model's pod phase: Pending until ready, Running after (a model's pods never finish). */
+function modelledPhase(ready: boolean): 'Pending' | 'Running' {
+  return ready ? 'Running' : 'Pending';
+}
+
 /**
  * A worker pod of a model (the simulator's or the live demo's ReplicaSet): always scheduled,
  * Pending until ready and Running after, never restarted.
@@ -35,7 +40,16 @@ export function modelledPod(state: {
   readonly createdAtMs: number;
   readonly uid: number;
 }): RankedPod {
-  return { scheduled: true, phase: state.ready ? 'Running' : 'Pending', restarts: 0, ...state };
+  return { scheduled: true, phase: modelledPhase(state.ready), restarts: 0, ...state };
+}
+
+/**
+ * The same modelled pod as the Kubernetes API lists it to the scaler's planner: a
+ * ReplicaSet-owned, always scheduled pod, Pending until ready and Running after, so the planner
+ * and the ReplicaSet's ranking (`modelledPod`) see one phase.
+ */
+export function modelledWorkerPod(name: string, ready: boolean, deletionCost: number | null, terminating = false): WorkerPod {
+  return { name, phase: modelledPhase(ready), scheduled: true, ready, terminating, deletionCost, ownerKind: 'ReplicaSet' };
 }
 
 /** Whether a pod counts at all: not being deleted and not finished (`controller.IsPodActive`). */

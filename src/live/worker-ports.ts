@@ -1,5 +1,6 @@
 import { ErrorCode, ScalerError } from '../core/errors.js';
 import type { ControlReply, PodDirectory, WorkerControl, WorkerPod } from '../core/ports.js';
+import { modelledWorkerPod } from '../core/replica-set-ranking.js';
 import type { CeleryWorkers, ListedWorker } from './celery-workers.js';
 
 /*
@@ -21,17 +22,9 @@ function matches(selector: string, labels: Readonly<Record<string, string>>): bo
   });
 }
 
+/** A worker as the API server lists it: core's modelled pod, Pending while it starts. */
 function asWorkerPod(worker: ListedWorker): WorkerPod {
-  return {
-    name: worker.name,
-    // A starting pod is scheduled and Running but not yet Ready (its readiness probe).
-    phase: 'Running',
-    scheduled: true,
-    ready: worker.state === 'ready',
-    terminating: worker.state === 'terminating',
-    deletionCost: worker.deletionCost,
-    ownerKind: 'ReplicaSet',
-  };
+  return modelledWorkerPod(worker.name, worker.state === 'ready', worker.deletionCost, worker.state === 'terminating');
 }
 
 /** The pods of the demo's one namespace, `airflow`. */

@@ -1,4 +1,5 @@
 import type { WorkerPod } from '../../core/ports.js';
+import { modelledWorkerPod } from '../../core/replica-set-ranking.js';
 import type { VictimCandidate } from '../../core/scale-in-plan.js';
 
 export const PodState = { starting: 0, ready: 1, terminating: 2, gone: 3 } as const;
@@ -55,15 +56,7 @@ export class SimPod {
 
   /** The pod as the Kubernetes API would list it (never terminating: only active pods are asked). */
   asWorkerPod(): WorkerPod {
-    this.view ??= {
-      name: this.name,
-      phase: this.ready ? 'Running' : 'Pending',
-      scheduled: true,
-      ready: this.ready,
-      terminating: false,
-      deletionCost: this.deletionCost,
-      ownerKind: 'ReplicaSet',
-    };
+    this.view ??= modelledWorkerPod(this.name, this.ready, this.deletionCost);
     return this.view;
   }
 }

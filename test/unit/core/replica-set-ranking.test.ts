@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { RankedPod } from '../../../src/core/replica-set-ranking.js';
-import { compareForDeletion, compareUpToCost, modelledPod, podsToDelete } from '../../../src/core/replica-set-ranking.js';
+import { compareForDeletion, compareUpToCost, modelledPod, modelledWorkerPod, podsToDelete } from '../../../src/core/replica-set-ranking.js';
 
 const NOW = 1_000_000_000;
 
@@ -56,5 +56,21 @@ describe('the ReplicaSet deletion ranking (ActivePodsWithRanks.Less)', () => {
   it('models pods as always scheduled, Pending until ready and Running after', () => {
     expect(modelledPod({ ready: false, deletionCost: null, readySinceMs: null, createdAtMs: 5, uid: 1 })).toMatchObject({ scheduled: true, phase: 'Pending', restarts: 0 });
     expect(modelledPod({ ready: true, deletionCost: -1, readySinceMs: 9, createdAtMs: 5, uid: 1 })).toMatchObject({ phase: 'Running', deletionCost: -1 });
+  });
+
+  it('lists the same modelled pod to the planner with the phase the ranking sees', () => {
+    expect(modelledWorkerPod('w-1', false, null)).toEqual({
+      name: 'w-1',
+      phase: 'Pending',
+      scheduled: true,
+      ready: false,
+      terminating: false,
+      deletionCost: null,
+      ownerKind: 'ReplicaSet',
+    });
+    expect(modelledWorkerPod('w-2', true, -1, true)).toMatchObject({ phase: 'Running', ready: true, terminating: true, deletionCost: -1 });
+    for (const ready of [false, true]) {
+      expect(modelledWorkerPod('w', ready, null).phase).toBe(modelledPod({ ready, deletionCost: null, readySinceMs: null, createdAtMs: 0, uid: 1 }).phase);
+    }
   });
 });

@@ -53,6 +53,16 @@ describe('the demo workers behind the scale-in ports', () => {
     expect(await pods.list('airflow', 'component=worker,release!=airflow')).toEqual([]);
   });
 
+  it('list a starting worker as Pending and not Ready, as the ReplicaSet ranking and the simulator see it', async () => {
+    const { workers } = await readyWorkers(1);
+    workers.scaleTo(2);
+    const listed = await simulatedPodDirectory(workers, 'airflow').list('airflow', 'component=worker');
+    expect(listed.map((p) => [p.name, p.phase, p.ready, p.terminating])).toEqual([
+      ['airflow-worker-1', 'Running', true, false],
+      ['airflow-worker-2', 'Pending', false, false],
+    ]);
+  });
+
   it('carry pod-deletion-cost, and the ReplicaSet (core ranking) removes the lowest cost first', async () => {
     const { workers } = await readyWorkers(3);
     const pods = simulatedPodDirectory(workers, 'airflow');
