@@ -7,6 +7,7 @@ import type { HealthReport } from './core/health.js';
 import { evaluateHealth, nextFreshnessChangeMs } from './core/health.js';
 import type { Clock, Logger, PodDirectory, SnapshotSource, TaskCountReader, WorkerControl } from './core/ports.js';
 import { WorkerSetRegistry } from './core/worker-set-registry.js';
+import { DecisionMemo } from './core/evaluate.js';
 import type { GrpcServer } from './grpc/server.js';
 import { HealthService, buildGrpcServer } from './grpc/server.js';
 import { createScalerService } from './grpc/scaler-service.js';
@@ -91,6 +92,7 @@ async function openBroker(config: ScalerConfig, pods: PodDirectory | null, log: 
 async function startScaleIn(
   config: ScalerConfig,
   hub: SnapshotHub,
+  decisions: DecisionMemo,
   options: ServiceOptions & { readonly clock: Clock },
   instruments: Instruments,
   closers: Closer[],
@@ -142,7 +144,7 @@ async function startScaleIn(
     clock,
     logger: log,
     snapshots: hub,
-    staleAfterMs: config.poll.staleAfterMs,
+    decisions,
     planTtlMs: Math.max(60_000, 10 * config.poll.staleAfterMs),
     maxTargets: config.limits.maxScaleInTargets,
     targetTtlMs: WORKER_SET_TTL_MS,
@@ -197,12 +199,14 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
 
     const registry = new WorkerSetRegistry(WORKER_SET_TTL_MS, config.limits.maxWorkerSets);
     const pollersByName = new Map<string, MetastorePoller>();
+    // One decision per worker set and snapshot, whoever asks: GetMetrics, the gauges, scale-in.
+    const decisions = new DecisionMemo(config.poll.staleAfterMs);
     const context: ObserverContext = {
       instruments,
       registry,
       clock,
       logger,
-      staleAfterMs: config.poll.staleAfterMs,
+      decisions,
       latestSnapshot: (metastore) => pollersByName.get(metastore)?.latest,
     };
     registerWorkerSetMetrics(instruments.registry, context);
@@ -220,7 +224,7 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
     );
     for (const poller of pollers) pollersByName.set(poller.metastore, poller);
     const snapshots = new SnapshotHub(pollers);
-    const scaleIn = await startScaleIn(config, snapshots, { ...options, clock }, instruments, closers);
+    const scaleIn = await startScaleIn(config, snapshots, decisions, { ...options, clock }, instruments, closers);
     const unsubscribeScaleIn = snapshots.onSnapshot((snapshot) => scaleIn.onSnapshot(snapshot));
     snapshots.start();
     closers.push({ name: 'pollers', close: () => snapshots.stop() });
@@ -237,7 +241,7 @@ export async function startService(config: ScalerConfig, options: ServiceOptions
     const scalerService = createScalerService({
       snapshots,
       knownMetastores: snapshots.metastores,
-      staleAfterMs: config.poll.staleAfterMs,
+      decisions,
       maxOpenStreams: config.limits.maxOpenStreams,
       clock,
       logger: logger.child({ component: 'grpc' }),

@@ -9,14 +9,9 @@ function countsOf(snapshot: Snapshot, spec: WorkerSetSpec): { queued: number; ru
   return { ...countTasks(snapshot, spec), forecast: forecastOf(snapshot, spec).tasks };
 }
 
-/** The whole answer for one worker set: fresh snapshot → counts → decision, or a ScalerError. */
-export function evaluateWorkerSet(spec: WorkerSetSpec, snapshot: Snapshot | undefined, nowMs: number, staleAfterMs: number): ScalingDecision {
-  const fresh = requireFreshSnapshot(snapshot, spec.metastore, nowMs, staleAfterMs);
-  return decide(countsOf(fresh, spec), spec);
-}
-
 /**
- * evaluateWorkerSet, remembered per snapshot and spec. KEDA asks the same three questions about
+ * The whole answer for one worker set (fresh snapshot → counts → decision, or a ScalerError),
+ * remembered per snapshot and spec. KEDA asks the same three questions about
  * each worker set on every poll and HPA sync, and the answer can only change with a new snapshot
  * (freshness, which depends on the clock, is checked on every call). Specs come from the metadata
  * cache, one object per distinct map, so identity is the key; old snapshots are collected with

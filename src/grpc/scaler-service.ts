@@ -9,7 +9,7 @@ import { checkMetricName, requireScaledObject, undecodable } from '../core/reque
 import type { ScalingDecision } from '../core/scaling.js';
 import { shouldPush } from '../core/scaling.js';
 import type { ScaledObjectName } from '../core/worker-set-registry.js';
-import { DecisionMemo } from '../core/evaluate.js';
+import type { DecisionMemo } from '../core/evaluate.js';
 import type { GetMetricSpecResponse, GetMetricsRequest, GetMetricsResponse, IsActiveResponse, ScaledObjectRef } from './messages.js';
 import type { ResolvedWorkerSet } from './metadata-cache.js';
 import { MetadataCache } from './metadata-cache.js';
@@ -30,7 +30,8 @@ export interface RpcObserver {
 export interface ScalerServiceDeps {
   readonly snapshots: SnapshotSource;
   readonly knownMetastores: ReadonlySet<string>;
-  readonly staleAfterMs: number;
+  /** The service's one memo of decisions per snapshot (the gauges and scale-in read it too). */
+  readonly decisions: DecisionMemo;
   readonly maxOpenStreams: number;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -59,7 +60,7 @@ function caller(request: unknown): Record<string, string> {
 export function createScalerService(deps: ScalerServiceDeps): UntypedServiceImplementation {
   const { snapshots, clock, logger, observer } = deps;
   const metadataCache = new MetadataCache(deps.knownMetastores);
-  const decisions = new DecisionMemo(deps.staleAfterMs);
+  const { decisions } = deps;
 
   /** For a ScaledObject requireScaledObject has already checked. */
   const resolveChecked = (scaledObject: ScaledObjectName, ref: ScaledObjectRef): ResolvedWorkerSet => {

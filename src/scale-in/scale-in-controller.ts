@@ -1,5 +1,5 @@
 import { ErrorCode, coerceError, isScalerError } from '../core/errors.js';
-import { evaluateWorkerSet } from '../core/evaluate.js';
+import type { DecisionMemo } from '../core/evaluate.js';
 import type { Clock, ControlReply, Leadership, Logger, PodDirectory, SnapshotSource, WorkerControl, WorkerPod } from '../core/ports.js';
 import { standingCount } from '../core/published-counts.js';
 import type { WorkerCounts } from '../core/scale-in-plan.js';
@@ -45,8 +45,8 @@ export interface ScaleInControllerOptions {
   readonly observer: ScaleInObserver;
   /** Where snapshots come from: the newest one plans a newly seen worker set at once. */
   readonly snapshots: SnapshotSource;
-  /** A snapshot older than this is not planned on (the RPCs refuse it too). */
-  readonly staleAfterMs: number;
+  /** The decisions GetMetrics answers from (a stale snapshot is refused, and not planned on). */
+  readonly decisions: DecisionMemo;
   /**
    * How long a published count stands without a newer plan (API calls are bounded, so only a
    * persistent failure gets here); after it the RPCs fall back to the formula.
@@ -179,7 +179,7 @@ export class ScaleInController {
     const { spec, namespace } = state.target;
     let desired: number;
     try {
-      desired = evaluateWorkerSet(spec, snapshot, clock.now(), this.options.staleAfterMs).desired;
+      desired = this.options.decisions.decide(spec, snapshot, clock.now()).desired;
     } catch {
       return; // the RPCs report this error themselves
     }

@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '../core/ports.js';
-import { evaluateWorkerSet } from '../core/evaluate.js';
+import type { DecisionMemo } from '../core/evaluate.js';
 import type { HealthReport } from '../core/health.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import type { WorkerSetSpec } from '../core/metadata.js';
@@ -25,10 +25,10 @@ function workerSetLabels(set: { readonly metricName: string; readonly spec: Work
 }
 
 /** Sets a worker set's gauges from a snapshot; removes its desired count when it cannot be computed. */
-export function recordWorkerSet(instruments: Instruments, set: TrackedWorkerSet, snapshot: Snapshot, nowMs: number, staleAfterMs: number): void {
+export function recordWorkerSet(instruments: Instruments, set: TrackedWorkerSet, snapshot: Snapshot, nowMs: number, decisions: DecisionMemo): void {
   const labels = workerSetLabels(set);
   try {
-    const decision = evaluateWorkerSet(set.spec, snapshot, nowMs, staleAfterMs);
+    const decision = decisions.decide(set.spec, snapshot, nowMs);
     instruments.workerSetTasks.set({ ...labels, state: 'queued' }, decision.queued);
     instruments.workerSetTasks.set({ ...labels, state: 'running' }, decision.running);
     instruments.workerSetFormulaWorkers.set(labels, decision.desired);
@@ -54,7 +54,8 @@ export interface ObserverContext {
   readonly registry: WorkerSetRegistry;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly staleAfterMs: number;
+  /** The decisions GetMetrics answers from: the gauges show the same, computed once per snapshot. */
+  readonly decisions: DecisionMemo;
   readonly latestSnapshot: (metastore: string) => Snapshot | undefined;
 }
 
@@ -105,7 +106,7 @@ export function pollObserver(context: ObserverContext): PollReports {
         if (snapshot.forecast.available) instruments.dueDags.set({ metastore }, snapshot.forecast.dueDags.length);
         else instruments.dueDags.remove({ metastore });
       }
-      for (const set of registry.forMetastore(metastore)) recordWorkerSet(instruments, set, snapshot, clock.now(), context.staleAfterMs);
+      for (const set of registry.forMetastore(metastore)) recordWorkerSet(instruments, set, snapshot, clock.now(), context.decisions);
     },
     readFailed: (metastore: string, durationMs: number, code: string): void => {
       instruments.pollDurationSeconds.observe({ metastore, outcome: 'error' }, durationMs / 1000);
@@ -155,7 +156,7 @@ export function rpcObserver(context: ObserverContext): RpcReports {
       instruments.workerSetsTracked.set(registry.size);
       logger.info({ workerSet: metricName, metastore: spec.metastore, queues: spec.queues, scaledObject: `${scaledObject.namespace}/${scaledObject.name}` }, 'new worker set');
       const snapshot = context.latestSnapshot(spec.metastore);
-      if (snapshot !== undefined) recordWorkerSet(instruments, registration.set, snapshot, nowMs, context.staleAfterMs);
+      if (snapshot !== undefined) recordWorkerSet(instruments, registration.set, snapshot, nowMs, context.decisions);
     },
     streamsChanged: (open: number): void => instruments.openStreams.set(open),
     pushed: (metastore: string): void => instruments.pushEventsTotal.inc({ metastore }),

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LeaderElection } from '../../../src/core/leader-election.js';
 import type { ElectionTiming } from '../../../src/core/leader-election.js';
 import type { Snapshot, TaskCountRow } from '../../../src/core/snapshot.js';
+import { DecisionMemo } from '../../../src/core/evaluate.js';
 import { connectKubernetes } from '../../../src/kubernetes/client.js';
 import { LeaseKeeper } from '../../../src/kubernetes/lease-keeper.js';
 import { PUBLISHED_WORKERS_ANNOTATION, createLeaseStore } from '../../../src/kubernetes/lease-store.js';
@@ -53,7 +54,7 @@ async function replica(api: KubeApiServer, identity: string, limits: { maxTarget
     logger: quietLogger,
     observer: noObserver,
     snapshots: { latest: () => latest, onSnapshot: () => () => undefined },
-    staleAfterMs: 5_000,
+    decisions: new DecisionMemo(5_000),
     planTtlMs: limits.planTtlMs,
     maxTargets: limits.maxTargets,
     targetTtlMs: 15 * 60_000,

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { SnapshotSource } from '../../../src/core/ports.js';
 import type { Snapshot } from '../../../src/core/snapshot.js';
+import { DecisionMemo } from '../../../src/core/evaluate.js';
 import { UndecodableRequest } from '../../../src/grpc/proto.js';
 import { createScalerService } from '../../../src/grpc/scaler-service.js';
 import { StreamRegistry } from '../../../src/grpc/stream-registry.js';
@@ -44,7 +45,7 @@ function service(options: { maxOpenStreams?: number } = {}) {
   const handlers = createScalerService({
     snapshots,
     knownMetastores: new Set(['default']),
-    staleAfterMs: 5_000,
+    decisions: new DecisionMemo(5_000),
     maxOpenStreams: options.maxOpenStreams ?? 10,
     clock,
     logger: quietLogger,

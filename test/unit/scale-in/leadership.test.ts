@@ -5,6 +5,7 @@ import type { Clock, Leadership, WorkerPod } from '../../../src/core/ports.js';
 import type { PublishedCount } from '../../../src/core/published-counts.js';
 import { countsForLease, publishedTargetId } from '../../../src/core/published-counts.js';
 import type { Snapshot, TaskCountRow } from '../../../src/core/snapshot.js';
+import { DecisionMemo } from '../../../src/core/evaluate.js';
 import { ScaleInController } from '../../../src/scale-in/scale-in-controller.js';
 import { quietLogger } from '../../support/quiet-logger.js';
 import { MemoryBroker, MemoryPods, noObserver, runningPod as pod } from '../../support/scale-in-ports.js';
@@ -39,7 +40,7 @@ function replica(lease: SharedLease, name: 'a' | 'b', pods: MemoryPods, broker: 
     logger: quietLogger,
     observer: noObserver,
     snapshots: { latest: () => latest, onSnapshot: () => () => undefined },
-    staleAfterMs: 5_000,
+    decisions: new DecisionMemo(5_000),
     planTtlMs: 60_000,
     maxTargets: 100,
     targetTtlMs: 15 * 60_000,

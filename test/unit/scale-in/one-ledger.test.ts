@@ -4,6 +4,7 @@ import type { WorkerPod } from '../../../src/core/ports.js';
 import { podsToDelete } from '../../../src/core/replica-set-ranking.js';
 import { decide } from '../../../src/core/scaling.js';
 import type { Snapshot, TaskCountRow } from '../../../src/core/snapshot.js';
+import { DecisionMemo } from '../../../src/core/evaluate.js';
 import { ScaleInController } from '../../../src/scale-in/scale-in-controller.js';
 import { SimulatedScaleIn } from '../../../src/sim/model/scale-in.js';
 import { quietLogger } from '../../support/quiet-logger.js';
@@ -102,7 +103,7 @@ async function throughTheService(): Promise<Observed[]> {
     logger: quietLogger,
     observer: { ...noObserver, planned: (_target, _counts, _reported, chosen) => (victims = chosen) },
     snapshots: { latest: () => latest, onSnapshot: () => () => undefined },
-    staleAfterMs: 5_000,
+    decisions: new DecisionMemo(5_000),
     planTtlMs: 60_000,
     maxTargets: 100,
     targetTtlMs: 15 * 60_000,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { WorkerPod } from '../../../src/core/ports.js';
 import type { Snapshot, TaskCountRow } from '../../../src/core/snapshot.js';
+import { DecisionMemo } from '../../../src/core/evaluate.js';
 import { ScaleInController } from '../../../src/scale-in/scale-in-controller.js';
 import { quietLogger } from '../../support/quiet-logger.js';
 import { MemoryBroker, MemoryPods, noObserver, runningPod as pod } from '../../support/scale-in-ports.js';
@@ -20,7 +21,7 @@ function setup(options: { pods: WorkerPod[]; broker?: MemoryBroker; patchesPerSe
     logger: quietLogger,
     observer: { ...noObserver, brokerAvailable: (ok) => capability.push(ok) },
     snapshots: { latest: () => latest, onSnapshot: () => () => undefined },
-    staleAfterMs: 5_000,
+    decisions: new DecisionMemo(5_000),
     planTtlMs: 60_000,
     maxTargets: 100,
     targetTtlMs: 15 * 60_000,
@@ -128,7 +129,7 @@ describe('ScaleInController target limits', () => {
       logger: { ...logger, child: () => logger },
       observer: { ...noObserver, overLimit: () => (overLimit += 1), forgotten: (target) => forgotten.push(target.namespace) },
       snapshots: { latest: () => latest, onSnapshot: () => () => undefined },
-      staleAfterMs: 5_000,
+      decisions: new DecisionMemo(5_000),
       planTtlMs: 60_000,
       maxTargets,
       targetTtlMs: 15 * 60_000,

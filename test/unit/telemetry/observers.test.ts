@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { WorkerSetRegistry } from '../../../src/core/worker-set-registry.js';
+import { DecisionMemo } from '../../../src/core/evaluate.js';
 import { createInstruments } from '../../../src/telemetry/metrics.js';
 import type { ObserverContext } from '../../../src/telemetry/observers.js';
 import { pollObserver, refreshGauges, scaleInObserver } from '../../../src/telemetry/observers.js';
@@ -14,7 +15,7 @@ function context(): ObserverContext {
     registry: new WorkerSetRegistry(60_000, 10),
     clock: { now: () => 50_000 },
     logger: quietLogger,
-    staleAfterMs: 10_000,
+    decisions: new DecisionMemo(10_000),
     latestSnapshot: () => undefined,
   };
 }
