@@ -45,7 +45,8 @@ export class KedaController {
     private readonly endpoint: ScalerEndpoint,
     private readonly settings: ScaledObjectSettings,
     private readonly clock: VirtualClock,
-    private readonly readyReplicas: () => number,
+    /** The Deployment's status.replicas: its pods not terminating (the HPA's statusReplicas). */
+    private readonly statusReplicas: () => number,
     private readonly apply: (replicas: number) => void,
   ) {
     this.model = new KedaScaledObject({
@@ -113,7 +114,7 @@ export class KedaController {
         this.errors += 1;
       }
     }
-    this.carryOut(this.model.hpaSync(this.nowMs(), this.replicas, this.readyReplicas(), () => reading));
+    this.carryOut(this.model.hpaSync(this.nowMs(), this.replicas, this.statusReplicas(), () => reading));
   }
 
   private nowMs(): number {

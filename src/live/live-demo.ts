@@ -197,8 +197,12 @@ export function prepareLiveDemo(options: LiveDemoOptions): LiveDemo {
         hpaBehavior: settings.hpaBehavior,
       },
       clock,
-      // The HPA counts Ready pods, draining ones included: they still run tasks.
-      () => workers.counts().ready + workers.counts().draining,
+      // The HPA's statusReplicas is the Deployment's status.replicas: every pod not terminating,
+      // starting and draining ones included, as the simulator counts it (nStarting + nReady).
+      () => {
+        const { starting, ready, draining } = workers.counts();
+        return starting + ready + draining;
+      },
       (replicas) => workers.scaleTo(replicas),
     );
     keda = controller;
