@@ -18,7 +18,7 @@ export async function readAirflowShape(client: pg.ClientBase): Promise<AirflowSh
   const runDate = has('dag_run', 'logical_date') ? 'logical_date' : has('dag_run', 'execution_date') ? 'execution_date' : null;
   if (live === null || runDate === null) return null;
   for (const [table, columns] of Object.entries(FORECAST_COLUMNS)) if (!columns.every((column) => has(table, column))) return null;
-  return { live, runDate, executor: has('task_instance', 'executor') };
+  return { live, runDate };
 }
 
 
@@ -43,11 +43,13 @@ interface WaveRecord {
 export async function readFirstWaves(
   client: pg.ClientBase,
   shape: AirflowShape,
+  /** Whether task_instance has `executor` (Airflow 2.10+): the tick query's own finding, so a wave and a count filter alike. */
+  executorColumn: boolean,
   dagIds: readonly string[],
   runs: number,
   waveSeconds: number,
 ): Promise<Map<string, RunWave[]>> {
-  const result = await client.query<WaveRecord>(firstWavesQuery(shape), [[...dagIds], runs, waveSeconds]);
+  const result = await client.query<WaveRecord>(firstWavesQuery(shape, executorColumn), [[...dagIds], runs, waveSeconds]);
   const byDag = new Map<string, RunWave[]>();
   let current: { dagId: string; runId: string; tasks: { queue: string; executor: string | null; count: number }[] } | undefined;
   // Rows come ordered by DAG, then run (newest first): each change of run starts a new wave.

@@ -122,9 +122,10 @@ export const CLOSE_TASK_HISTORY_CURSOR = 'CLOSE task_history';
 /*
  * Pre-warming (core/prewarm.ts). Which column names a metastore has depends on its Airflow
  * version: 3.x `dag.is_stale` and `dag_run.logical_date`, 2.10 `dag.is_active` (inverted) and
- * `dag_run.execution_date`; `task_instance.executor` from 2.10. They are read once from
- * information_schema (AIRFLOW_SHAPE) and the statements below are chosen by that shape: fixed
- * texts, every value a parameter.
+ * `dag_run.execution_date`. They are read once from information_schema (AIRFLOW_SHAPE) and the
+ * statements below are chosen by that shape: fixed texts, every value a parameter. Whether
+ * `task_instance.executor` exists (2.10+) is the tick query's own finding, shared with the wave
+ * read so that counts and forecast filter executors alike.
  */
 
 /**
@@ -135,7 +136,7 @@ export const AIRFLOW_SHAPE = `SELECT table_name, column_name
 FROM information_schema.columns
 WHERE table_schema = current_schema()
   AND table_name IN ('dag', 'dag_run', 'task_instance')
-  AND column_name IN ('is_stale', 'is_active', 'logical_date', 'execution_date', 'executor',
+  AND column_name IN ('is_stale', 'is_active', 'logical_date', 'execution_date',
     'dag_id', 'run_id', 'is_paused', 'has_import_errors', 'next_dagrun_create_after', 'run_type',
     'start_date', 'queue', 'queued_dttm')`;
 
@@ -154,7 +155,6 @@ export interface AirflowShape {
   readonly live: 'is_stale' | 'is_active';
   /** `dag_run.logical_date` (3.x) or `dag_run.execution_date` (2.x). */
   readonly runDate: 'logical_date' | 'execution_date';
-  readonly executor: boolean;
 }
 
 /**
@@ -181,8 +181,8 @@ LIMIT $3`;
  * Manual, backfill and asset-triggered runs never count. A run whose first wave queued nothing
  * still yields a row (count 0), so it weighs in the median.
  */
-export function firstWavesQuery(shape: AirflowShape): string {
-  const executor = shape.executor ? 'ti.executor' : 'NULL::text';
+export function firstWavesQuery(shape: AirflowShape, executorColumn: boolean): string {
+  const executor = executorColumn ? 'ti.executor' : 'NULL::text';
   return `SELECT r.dag_id, r.run_id, r.run_date, ti.queue, ${executor} AS executor, count(ti.queue)::int AS count
 FROM unnest($1::text[]) AS d(dag_id)
 CROSS JOIN LATERAL (

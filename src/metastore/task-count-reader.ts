@@ -220,7 +220,7 @@ export class PgTaskCountReader implements TaskCountReader {
       await client.query('BEGIN READ ONLY');
       try {
         await client.query(SET_LOCAL_STATEMENT_TIMEOUT, [this.statementTimeout]);
-        const waves = await readFirstWaves(client, shape, dagIds, runs, FIRST_WAVE_SECONDS);
+        const waves = await readFirstWaves(client, shape, this.hasExecutorColumn, dagIds, runs, FIRST_WAVE_SECONDS);
         await client.query('COMMIT');
         return waves;
       } catch (err) {

@@ -57,7 +57,7 @@ describe('the demo scheduler (TaskFeeder) on the embedded metastore', () => {
     if (shape === null) throw new Error('dag and dag_run not readable');
     const leadMs = realLeadSeconds(LEAD, SPEED) * 1000;
     const dueDags = await readDueDags(client, shape, { fromMs: nowMs - leadMs, toMs: nowMs + leadMs, limit: 100 });
-    const history = await readFirstWaves(client, shape, dueDags.map((d) => d.dagId), 5, FIRST_WAVE_SECONDS);
+    const history = await readFirstWaves(client, shape, true, dueDags.map((d) => d.dagId), 5, FIRST_WAVE_SECONDS);
     const prewarm: PrewarmSpec = { mode: 'schedule', leadMs, historyRuns: 5 };
     return forecastTasks({ available: true, dueDags, history }, prewarm, { queues: new Set(['default']), executorMatches: null }, nowMs).tasks;
   }
