@@ -1,5 +1,6 @@
 import { parseBrokerUrl } from './broker-url.js';
 import { coerceError } from './errors.js';
+import { DEFAULT_ELECTION_TIMING } from './leader-election.js';
 import { METASTORE_NAME } from './metadata.js';
 import type { MetastoreConnection } from './metastore-url.js';
 import { METASTORE_URL_SHAPE, parseMetastoreUrl, withPassword } from './metastore-url.js';
@@ -162,9 +163,9 @@ export function readScaleIn(v: Validator, value: unknown, env: Env): ScaleInConf
   }
 
   const lease = v.mapping(['scaleIn', 'lease'], raw['lease'], ['name', 'namespace', 'durationMs', 'renewDeadlineMs', 'retryPeriodMs']) ?? {};
-  const durationMs = v.integer(['scaleIn', 'lease', 'durationMs'], lease['durationMs'], { min: 1_000, max: 600_000 }) ?? 15_000;
-  const renewDeadlineMs = v.integer(['scaleIn', 'lease', 'renewDeadlineMs'], lease['renewDeadlineMs'], { min: 500, max: 600_000 }) ?? Math.min(10_000, Math.floor((durationMs * 2) / 3));
-  const retryPeriodMs = v.integer(['scaleIn', 'lease', 'retryPeriodMs'], lease['retryPeriodMs'], { min: 100, max: 60_000 }) ?? Math.min(2_000, Math.floor(renewDeadlineMs / 5));
+  const durationMs = v.integer(['scaleIn', 'lease', 'durationMs'], lease['durationMs'], { min: 1_000, max: 600_000 }) ?? DEFAULT_ELECTION_TIMING.leaseDurationMs;
+  const renewDeadlineMs = v.integer(['scaleIn', 'lease', 'renewDeadlineMs'], lease['renewDeadlineMs'], { min: 500, max: 600_000 }) ?? Math.min(DEFAULT_ELECTION_TIMING.renewDeadlineMs, Math.floor((durationMs * 2) / 3));
+  const retryPeriodMs = v.integer(['scaleIn', 'lease', 'retryPeriodMs'], lease['retryPeriodMs'], { min: 100, max: 60_000 }) ?? Math.min(DEFAULT_ELECTION_TIMING.retryPeriodMs, Math.floor(renewDeadlineMs / 5));
   // A leader must stop before anyone may take over, and try a few times before it stops.
   if (renewDeadlineMs >= durationMs) v.problem(['scaleIn', 'lease', 'renewDeadlineMs'], renewDeadlineMs, `must be shorter than scaleIn.lease.durationMs (${durationMs})`);
   if (retryPeriodMs * 2 > renewDeadlineMs) v.problem(['scaleIn', 'lease', 'retryPeriodMs'], retryPeriodMs, `must be at most half of scaleIn.lease.renewDeadlineMs (${renewDeadlineMs})`);

@@ -4,7 +4,7 @@ import type { Clock, ControlReply, Leadership, Logger, PodDirectory, SnapshotSou
 import { standingCount } from '../core/published-counts.js';
 import type { WorkerCounts } from '../core/scale-in-plan.js';
 import type { CommandsDue, Plan } from '../core/scale-in-ledger.js';
-import { BrokerHealth, ScaleInLedger, publication } from '../core/scale-in-ledger.js';
+import { BrokerHealth, publication } from '../core/scale-in-ledger.js';
 import type { WorkerSetSpec } from '../core/metadata.js';
 import type { ScaleInTarget } from '../core/scale-in-target.js';
 import { scaleInTargetKey } from '../core/scale-in-target.js';
@@ -231,12 +231,7 @@ export class ScaleInController {
     const leading = this.mayAct();
     if (leading !== this.leading) {
       this.leading = leading;
-      for (const state of this.targets.values()) {
-        state.ledger = new ScaleInLedger(this.options.resendAfterMs ?? 10_000);
-        this.targets.setPublished(state, undefined);
-        state.pods = null;
-        state.lastVictims = '';
-      }
+      for (const state of this.targets.values()) this.targets.startAfresh(state);
     }
     return leading;
   }

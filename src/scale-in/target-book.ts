@@ -116,6 +116,14 @@ export class TargetBook {
     this.options.leadership?.publish(this.published);
   }
 
+  /** As after a restart: no drains remembered, nothing published, pods listed again. */
+  startAfresh(state: TargetState): void {
+    state.ledger = new ScaleInLedger(this.options.resendAfterMs);
+    this.setPublished(state, undefined);
+    state.pods = null;
+    state.lastVictims = '';
+  }
+
   private create(target: ScaleInTarget, nowMs: number): TargetState {
     return {
       target,
