@@ -29,6 +29,9 @@ const URI_SCHEME = /^(postgres|postgresql)(\+[a-z0-9_]+)?:\/\//i;
 const OTHER_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const CONNECTION_KEYS = new Set(['host', 'hostaddr', 'port', 'dbname', 'user', 'password']);
 
+/** libpq's sslmode values (PostgreSQL docs, "SSL Mode Descriptions"); pg would read any other as "encrypt". */
+const SSL_MODES = new Set(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']);
+
 interface Fields {
   host: string | undefined;
   port: string | undefined;
@@ -47,6 +50,8 @@ function finish(fields: Fields): Parsed<MetastoreConnection> {
     port = Number(fields.port);
     if (!/^[0-9]+$/.test(fields.port) || port < 1 || port > 65_535) return { ok: false, reason: 'has a port outside 1–65535' };
   }
+  const sslmode = fields.params['sslmode'];
+  if (sslmode !== undefined && !SSL_MODES.has(sslmode)) return { ok: false, reason: `has an sslmode that is not libpq's (${[...SSL_MODES].join(', ')})` };
   const user = fields.user === '' ? undefined : fields.user;
   const database = fields.database === '' ? undefined : fields.database;
   const display = displayUrl({ scheme: 'postgresql', username: user, host, port, path: database ?? '' });

@@ -145,3 +145,19 @@ describe('parseMetastoreUrl never quotes its input', () => {
     );
   });
 });
+
+describe('parseMetastoreUrl: sslmode', () => {
+  it.each(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'])('takes libpq\'s sslmode=%s', (mode) => {
+    expect(accept(`postgresql://u:p@h/db?sslmode=${mode}`).params).toEqual({ sslmode: mode });
+    expect(accept(`host=h dbname=db sslmode=${mode}`).params).toEqual({ sslmode: mode });
+  });
+
+  it('refuses an sslmode libpq does not know, in both forms, listing the ones it does and quoting nothing', () => {
+    for (const raw of ['postgresql://u:Secret1@h/db?sslmode=requir', 'host=h password=Secret1 sslmode=Require']) {
+      const reason = reject(raw);
+      expect(reason).toContain("has an sslmode that is not libpq's (disable, allow, prefer, require, verify-ca, verify-full)");
+      expect(reason).not.toContain('Secret1');
+      expect(reason).not.toMatch(/requir[^e]|Require/);
+    }
+  });
+});
