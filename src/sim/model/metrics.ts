@@ -86,7 +86,7 @@ export interface RawRun {
   readonly sampleIntervals: number;
 }
 
-/** Rounds for output: millisecond precision for seconds, 1e-4 for fractions. */
+/** Rounds for output (metrics and JSON): `digits` decimals, no negative zero. */
 export function round(value: number, digits: number): number {
   const f = 10 ** digits;
   const r = Math.round(value * f) / f;

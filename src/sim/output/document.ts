@@ -5,7 +5,8 @@ import type { RunMetrics } from '../model/metrics.js';
 import type { Estimate } from '../model/statistics.js';
 import type { Workload } from '../model/workload.js';
 import type { SweepAxis } from '../sweep-dimensions.js';
-import { round, roundEstimate } from './format.js';
+import { round } from '../model/metrics.js';
+import { roundEstimate } from './format.js';
 import type { ScaledObjectSettings } from './scaled-object.js';
 import { scaledObjectSettings, scaledObjectYaml } from './scaled-object.js';
 

@@ -1,3 +1,4 @@
+import { round } from '../model/metrics.js';
 import type { Estimate } from '../model/statistics.js';
 
 /*
@@ -54,13 +55,6 @@ export function withCi(e: Estimate): string {
 /** A number the user gave, as they gave it. */
 export function given(value: number): string {
   return String(value);
-}
-
-/** Rounds for JSON: `digits` decimals, no negative zero. */
-export function round(value: number, digits: number): number {
-  const f = 10 ** digits;
-  const r = Math.round(value * f) / f;
-  return Object.is(r, -0) ? 0 : r;
 }
 
 export function roundEstimate(e: Estimate, digits: number): Estimate {
