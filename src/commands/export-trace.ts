@@ -7,6 +7,7 @@ import { CONFIG_FILE_ENV } from '../core/config.js';
 import { isScalerError } from '../core/errors.js';
 import type { ExecutorFilter } from '../core/metadata.js';
 import { didYouMean } from '../core/suggest.js';
+import { durationSeconds } from '../core/validation.js';
 import { openTaskHistory } from '../metastore/trace-export.js';
 import { parseIsoTimestamp } from '../sim/input/iso-time.js';
 import { formatTraceRow, traceHeader } from '../sim/input/trace.js';
@@ -60,13 +61,10 @@ end of the run's data interval (or its logical date), when the scheduler creates
 without SELECT on dag_run, run_type and run_after are left empty and nothing is forecast.
 `;
 
-/** An ISO-8601 instant, or a duration (90s, 5m, 12h, 7d) back from `nowMs`. */
+/** An ISO-8601 instant, or a duration in core's syntax (90s, 5m, 12h, 7d) back from `nowMs`. */
 function parseInstant(option: string, raw: string, nowMs: number): Date {
-  const relative = /^([0-9]+(?:\.[0-9]+)?)(s|m|h|d)$/.exec(raw.trim());
-  if (relative !== null) {
-    const unit = { s: 1, m: 60, h: 3600, d: 86400 }[relative[2] as 's' | 'm' | 'h' | 'd'];
-    return new Date(nowMs - Number(relative[1]) * unit * 1000);
-  }
+  const seconds = durationSeconds(raw);
+  if (seconds !== undefined) return new Date(nowMs - seconds * 1000);
   const ms = parseIsoTimestamp(raw);
   if (Number.isNaN(ms)) fail(`--${option}=${JSON.stringify(raw)} must be an ISO-8601 time or a duration such as 7d or 12h`, ExitCode.usage);
   return new Date(ms);

@@ -68,6 +68,12 @@ const DECIMAL_INTEGER = /^(0|[1-9][0-9]*)$/;
 const DURATION = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$/;
 const UNIT_SECONDS: Readonly<Record<string, number>> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
 
+/** Seconds of a duration written with a unit (250ms, 90s, 5m, 1.5h, 2d); undefined when it is not one. */
+export function durationSeconds(text: string): number | undefined {
+  const match = DURATION.exec(text.trim());
+  return match === null ? undefined : Number(match[1]) * (UNIT_SECONDS[match[2] as string] as number);
+}
+
 function describeRange(range: NumberRange): string {
   const low = range.min === undefined ? '' : range.exclusiveMin === true ? `> ${range.min}` : `>= ${range.min}`;
   const high = range.max === undefined ? '' : `<= ${range.max}`;
@@ -157,10 +163,7 @@ export class Validator {
   duration(path: Path, value: unknown, range: NumberRange = { min: 0 }): number | undefined {
     let seconds: number | undefined;
     if (typeof value === 'number') seconds = value;
-    else if (typeof value === 'string') {
-      const match = DURATION.exec(value.trim());
-      if (match !== null) seconds = Number(match[1]) * (UNIT_SECONDS[match[2] as string] as number);
-    }
+    else if (typeof value === 'string') seconds = durationSeconds(value);
     if (seconds === undefined || !Number.isFinite(seconds)) {
       this.problem(path, value, `must be a duration in seconds or with a unit (250ms, 90s, 5m, 1.5h, 2d)${describeRange(range)}`);
       return undefined;

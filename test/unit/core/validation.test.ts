@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { closestName } from '../../../src/core/suggest.js';
-import { Validator, deepFreeze, describeValue, joinPath } from '../../../src/core/validation.js';
+import { Validator, deepFreeze, describeValue, durationSeconds, joinPath } from '../../../src/core/validation.js';
 
 describe('Validator', () => {
   it('collects every problem with its path and shown value, and hides secrets', () => {
@@ -52,6 +52,13 @@ describe('Validator', () => {
   it('freezes a parsed value all the way down', () => {
     const value = deepFreeze({ a: { b: [1, { c: 2 }] } });
     expect(Object.isFrozen(value.a.b[1])).toBe(true);
+  });
+});
+
+describe('durationSeconds', () => {
+  it('reads a number with a unit as seconds, and nothing else', () => {
+    expect([' 250ms', '90s', '5m', '1.5h', '7d'].map(durationSeconds)).toEqual([0.25, 90, 300, 5400, 604800]);
+    expect(['7', 'd', '-1s', '2026-01-01T00:00:00Z', '1w'].map(durationSeconds)).toEqual([undefined, undefined, undefined, undefined, undefined]);
   });
 });
 
