@@ -13,7 +13,7 @@ import { configOrExit } from './serve.js';
 const DEFAULT_DEMO_SPEED = 20;
 const DEMO_PLACEHOLDER_URL = 'postgresql://demo@127.0.0.1/demo';
 
-export const DEMO_USAGE = `Usage: airflow-keda-scaler demo [--speed N] [--scenario FILE] [--config FILE]
+const DEMO_USAGE = `Usage: airflow-keda-scaler demo [--speed N] [--scenario FILE] [--config FILE]
 
 Runs the real service on an embedded PostgreSQL and drives it live: a scenario's tasks are
 queued in task_instance (its scheduled DAG runs in dag and dag_run), simulated Celery workers

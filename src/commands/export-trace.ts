@@ -18,7 +18,7 @@ import { configOrExit } from './serve.js';
 /** The Celery executor's names in `task_instance.executor`: its alias and its class path. */
 const CELERY_EXECUTORS = ['CeleryExecutor', 'airflow.providers.celery.executors.celery_executor.CeleryExecutor'];
 
-export const EXPORT_TRACE_USAGE = `Usage: airflow-keda-scaler export-trace --since TIME [options]
+const EXPORT_TRACE_USAGE = `Usage: airflow-keda-scaler export-trace --since TIME [options]
 
 Writes finished task instances from the metastore's task_instance table as the CSV that
 \`simulate --trace\` replays: queue,queued_at,duration_seconds, their runs from dag_run

@@ -19,7 +19,7 @@ export interface TerminalOut {
 const CSI = '\u001b[';
 
 /** Cuts `line` to `width` columns (the demo writes ASCII and box-drawing characters only). */
-export function fitLine(line: string, width: number): string {
+function fitLine(line: string, width: number): string {
   return line.length <= width ? line : line.slice(0, Math.max(0, width));
 }
 

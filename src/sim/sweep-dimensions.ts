@@ -58,7 +58,7 @@ function parseScaleIn(v: Validator, name: string, token: string): SweepValue | u
 }
 
 /** What `--sweep KEY=v1,v2,…` can vary, under KEDA's names; the old short names are aliases. */
-export const SWEEP_DIMENSIONS: readonly Dimension[] = [
+const SWEEP_DIMENSIONS: readonly Dimension[] = [
   {
     key: 'pollingInterval',
     aliases: ['polling'],
@@ -166,9 +166,9 @@ export const SWEEP_DIMENSIONS: readonly Dimension[] = [
 ];
 
 /** Every key and alias `--sweep` accepts. */
-export const SWEEP_KEYS: readonly string[] = SWEEP_DIMENSIONS.flatMap((d) => [d.key, ...d.aliases]);
+const SWEEP_KEYS: readonly string[] = SWEEP_DIMENSIONS.flatMap((d) => [d.key, ...d.aliases]);
 
-export function dimensionNamed(name: string): Dimension | undefined {
+function dimensionNamed(name: string): Dimension | undefined {
   return SWEEP_DIMENSIONS.find((d) => d.key === name || d.aliases.includes(name));
 }
 

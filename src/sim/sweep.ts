@@ -138,9 +138,9 @@ async function runJobs(workloads: readonly Workload[], jobs: readonly Job[], opt
   return results as RunMetrics[];
 }
 
-/** One replication run again with its exact timeline and task waits, for the report. */
-export function runDetail(workloads: readonly Workload[], config: SimConfig, r = 0): SimulationResult {
-  const workload = workloads.length === 1 ? workloads[0] : workloads[r];
-  if (workload === undefined) throw new RangeError(`no workload for replication ${r}`);
-  return runSimulation(workload, replicationConfig(config, r), { recordTimeline: true });
+/** Replication 0 run again with its exact timeline and task waits, for the report. */
+export function runDetail(workloads: readonly Workload[], config: SimConfig): SimulationResult {
+  const workload = workloads[0];
+  if (workload === undefined) throw new RangeError('no workload for replication 0');
+  return runSimulation(workload, replicationConfig(config, 0), { recordTimeline: true });
 }

@@ -17,7 +17,7 @@ export const RUN_COLUMNS = ['dag_id', 'run_id', 'run_type', 'run_after'] as cons
  * Airflow's `DagRunType` values from 2.10 to 3.2 (airflow-core utils/types.py): 2.x says
  * `dataset_triggered` where 3.x says `asset_triggered`; 3.2 adds `asset_materialization`.
  */
-export const RUN_TYPES = ['scheduled', 'manual', 'backfill', 'asset_triggered', 'dataset_triggered', 'asset_materialization'] as const;
+const RUN_TYPES = ['scheduled', 'manual', 'backfill', 'asset_triggered', 'dataset_triggered', 'asset_materialization'] as const;
 
 /** `dag.dag_id` and `dag_run.run_id` are VARCHAR(250). */
 const MAX_ID = 250;

@@ -14,7 +14,7 @@ import { NO_RUN, WorkloadBuilder } from '../model/workload.js';
  * offset = UTC) or epoch seconds; `duration_seconds` is how long the task ran. RFC 4180 quoting
  * is understood within a line.
  */
-export const TRACE_COLUMNS = ['queue', 'queued_at', 'duration_seconds'] as const;
+const TRACE_COLUMNS = ['queue', 'queued_at', 'duration_seconds'] as const;
 
 const MAX_REPORTED_PROBLEMS = 20;
 const EPOCH_SECONDS = /^-?[0-9]+(\.[0-9]+)?$/;

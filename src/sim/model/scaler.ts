@@ -41,6 +41,7 @@ export class SimulatedScaler {
     private readonly planEveryTick: boolean,
     private readonly log: ScaleInLogEntry[] | null,
   ) {
+    const prewarm = { mode: config.prewarm, leadMs: config.prewarmLeadSeconds * 1000, historyRuns: config.prewarmHistoryRuns };
     this.spec = {
       metastore: 'default',
       queues: config.queues ?? workload.queueNames,
@@ -50,12 +51,10 @@ export class SimulatedScaler {
       maxReplicaCount: config.maxReplicaCount,
       activationThreshold: config.activationThreshold,
       scaleIn: { policy: config.scaleInPolicy, podSelector: DEFAULT_WORKER_POD_SELECTOR },
-      prewarm: { mode: config.prewarm, leadMs: config.prewarmLeadSeconds * 1000, historyRuns: config.prewarmHistoryRuns },
+      prewarm,
     };
     this.scaleIn = config.scaleInPolicy === 'off' ? null : new SimulatedScaleIn(config.scaleInPolicy === 'drain');
-    const prewarm = this.spec.prewarm;
-    this.forecast =
-      prewarm === undefined || prewarm.mode === 'off' || workload.runs === null ? null : new ScheduleForecast(workload, workload.runs, prewarm, this.spec.queues);
+    this.forecast = prewarm.mode === 'off' || workload.runs === null ? null : new ScheduleForecast(workload, workload.runs, prewarm, this.spec.queues);
   }
 
   /** The scaler's answer at `now` (seconds): the metastore's counts as of now, and the forecast. */

@@ -143,11 +143,6 @@ export class ScheduleForecast {
     this.filter = { queues: new Set(queues), executorMatches: null };
   }
 
-  /** How many times a DAG enters the due list over the run (for tests and the bench). */
-  get spellCount(): number {
-    return this.spells.length;
-  }
-
   /** Core's forecast at `now` (seconds from t = 0), from what the metastore holds then. */
   at(now: number): Forecast {
     if (now < this.lastAt) {

@@ -38,7 +38,7 @@ export interface WorkloadRuns {
   readonly runAfter: Float64Array;
 }
 
-export const MAX_QUEUES = 65535;
+const MAX_QUEUES = 65535;
 
 function sharedFloat64(length: number): Float64Array {
   return new Float64Array(new SharedArrayBuffer(Math.max(1, length) * 8), 0, length);

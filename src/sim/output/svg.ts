@@ -24,14 +24,14 @@ export function overlaps(a: Box, b: Box): boolean {
 }
 
 /** The box a one-line label takes, anchored at its start and baseline. */
-export function textBox(x: number, y: number, text: string, anchor: 'start' | 'middle' | 'end' = 'start'): Box {
+function textBox(x: number, y: number, text: string, anchor: 'start' | 'middle' | 'end' = 'start'): Box {
   const w = text.length * CHAR_PX + 2;
   const left = anchor === 'start' ? x : anchor === 'middle' ? x - w / 2 : x - w;
   return { x: left, y: y - FONT_PX, w, h: FONT_PX + 3 };
 }
 
 /** Round tick values (1, 2, 2.5 or 5 × 10^k apart) covering [lo, hi], about `count` of them. */
-export function niceTicks(lo: number, hi: number, count = 5): number[] {
+function niceTicks(lo: number, hi: number, count = 5): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
