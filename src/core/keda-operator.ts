@@ -34,6 +34,33 @@ export interface ScaledObjectSettings {
   readonly hpaBehavior: HpaBehavior | null;
 }
 
+/** A ScaledObject's fields as its YAML spells them: the periods in seconds. */
+export interface ScaledObjectFields {
+  readonly minReplicaCount: number;
+  readonly maxReplicaCount: number;
+  readonly cooldownPeriod: number;
+  readonly initialCooldownPeriod: number;
+  readonly hpaTolerance: number;
+  readonly hpaBehavior: HpaBehavior | null;
+}
+
+/**
+ * The model's settings for a ScaledObject without `spec.fallback`, created at `createdAtMs`: the
+ * one conversion from the YAML's seconds that the simulator and the live demo both use.
+ */
+export function kedaSettings(fields: ScaledObjectFields, createdAtMs: number): ScaledObjectSettings {
+  return {
+    minReplicaCount: fields.minReplicaCount,
+    maxReplicaCount: fields.maxReplicaCount,
+    cooldownPeriodMs: fields.cooldownPeriod * 1000,
+    initialCooldownPeriodMs: fields.initialCooldownPeriod * 1000,
+    createdAtMs,
+    fallback: null,
+    hpaTolerance: fields.hpaTolerance,
+    hpaBehavior: fields.hpaBehavior,
+  };
+}
+
 export type ScaleCause = 'keda-activation' | 'keda-cooldown' | 'keda-min' | 'hpa';
 
 /** A change of the scale target's spec.replicas, and who made it. */

@@ -1,21 +1,14 @@
-import type { FallbackSpec, ScaleDecision, TriggerOutcome } from '../core/keda-operator.js';
-import { KedaScaledObject } from '../core/keda-operator.js';
-import type { HpaBehavior } from '../core/hpa-behavior.js';
+import type { ScaleDecision, ScaledObjectFields, TriggerOutcome } from '../core/keda-operator.js';
+import { KedaScaledObject, kedaSettings } from '../core/keda-operator.js';
 import type { ScalerEndpoint } from './scaler-endpoint.js';
 import type { VirtualClock } from './virtual-clock.js';
 
-export interface ScaledObjectSettings {
-  readonly minReplicaCount: number;
-  readonly maxReplicaCount: number;
+/** The demo's ScaledObject: the fields core's model reads, and when KEDA and the HPA act. */
+export interface ScaledObjectSettings extends ScaledObjectFields {
   /** Seconds, as in the ScaledObject. */
   readonly pollingInterval: number;
-  readonly cooldownPeriod: number;
-  readonly initialCooldownPeriod: number;
-  readonly fallback: FallbackSpec | null;
   readonly push: boolean;
   readonly hpaSyncPeriodSeconds: number;
-  readonly hpaTolerance: number;
-  readonly hpaBehavior: HpaBehavior | null;
 }
 
 export interface KedaState {
@@ -49,16 +42,7 @@ export class KedaController {
     private readonly statusReplicas: () => number,
     private readonly apply: (replicas: number) => void,
   ) {
-    this.model = new KedaScaledObject({
-      minReplicaCount: settings.minReplicaCount,
-      maxReplicaCount: settings.maxReplicaCount,
-      cooldownPeriodMs: settings.cooldownPeriod * 1000,
-      initialCooldownPeriodMs: settings.initialCooldownPeriod * 1000,
-      createdAtMs: this.nowMs(),
-      fallback: settings.fallback,
-      hpaTolerance: settings.hpaTolerance,
-      hpaBehavior: settings.hpaBehavior,
-    });
+    this.model = new KedaScaledObject(kedaSettings(settings, this.nowMs()));
   }
 
   state(): KedaState {

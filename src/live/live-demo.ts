@@ -190,7 +190,6 @@ export function prepareLiveDemo(options: LiveDemoOptions): LiveDemo {
         pollingInterval: settings.pollingInterval,
         cooldownPeriod: settings.cooldownPeriod,
         initialCooldownPeriod: settings.initialCooldownPeriod,
-        fallback: null,
         push: settings.trigger === 'external-push',
         hpaSyncPeriodSeconds: settings.hpaSyncPeriodSeconds,
         hpaTolerance: settings.hpaTolerance,

@@ -1,6 +1,6 @@
 import { DEFAULT_DOWNSCALE_STABILIZATION_SECONDS } from '../../core/hpa-behavior.js';
 import type { ScaleCause, ScaleDecision } from '../../core/keda-operator.js';
-import { KedaScaledObject } from '../../core/keda-operator.js';
+import { KedaScaledObject, kedaSettings } from '../../core/keda-operator.js';
 import { Accounting } from './accounting.js';
 import type { SimConfig } from './config.js';
 import { WorkerDeployment } from './deployment.js';
@@ -120,16 +120,7 @@ class Simulation {
       options.recordTimeline === true,
     );
     this.scaler = new SimulatedScaler(this.config, workload, this.deployment, options.planEveryTick === true, this.log?.scaleIn ?? null);
-    this.keda = new KedaScaledObject({
-      minReplicaCount: config.minReplicaCount,
-      maxReplicaCount: config.maxReplicaCount,
-      cooldownPeriodMs: config.cooldownPeriod * 1000,
-      initialCooldownPeriodMs: config.initialCooldownPeriod * 1000,
-      createdAtMs: 0,
-      fallback: null,
-      hpaTolerance: config.hpaTolerance,
-      hpaBehavior: config.hpaBehavior,
-    });
+    this.keda = new KedaScaledObject(kedaSettings(config, 0));
     this.accounting = new Accounting(config.workerConcurrency);
     // The longest any loop can still wait before acting on an unchanging answer: KEDA's cooldown,
     // the HPA's scale-down window (legacy: the controller's 300 s) or the longest scale-down

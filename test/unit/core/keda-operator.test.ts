@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultBehavior } from '../../../src/core/hpa-behavior.js';
 import { HorizontalPodAutoscaler } from '../../../src/core/hpa.js';
 import type { FallbackSpec, ScaledObjectSettings } from '../../../src/core/keda-operator.js';
-import { KedaScaledObject, fallbackReplicas } from '../../../src/core/keda-operator.js';
+import { KedaScaledObject, fallbackReplicas, kedaSettings } from '../../../src/core/keda-operator.js';
 
 function scaledObject(overrides: Partial<ScaledObjectSettings> = {}): KedaScaledObject {
   return new KedaScaledObject({
@@ -21,6 +21,22 @@ function scaledObject(overrides: Partial<ScaledObjectSettings> = {}): KedaScaled
 
 const ACTIVE = { active: true } as const;
 const IDLE = { active: false } as const;
+
+describe('kedaSettings', () => {
+  it('converts the ScaledObject seconds to the model ms, without a fallback', () => {
+    const fields = { minReplicaCount: 1, maxReplicaCount: 8, cooldownPeriod: 300, initialCooldownPeriod: 1.5, hpaTolerance: 0.1, hpaBehavior: null };
+    expect(kedaSettings(fields, 42)).toEqual({
+      minReplicaCount: 1,
+      maxReplicaCount: 8,
+      cooldownPeriodMs: 300_000,
+      initialCooldownPeriodMs: 1500,
+      createdAtMs: 42,
+      fallback: null,
+      hpaTolerance: 0.1,
+      hpaBehavior: null,
+    });
+  });
+});
 
 describe('KEDA operator poll (RequestScale)', () => {
   it('activates 0 → max(minReplicaCount, 1) and leaves a running target to the HPA', () => {

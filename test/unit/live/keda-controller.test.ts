@@ -19,7 +19,6 @@ const settings = (overrides: Partial<ScaledObjectSettings>): ScaledObjectSetting
   pollingInterval: 30,
   cooldownPeriod: 300,
   initialCooldownPeriod: 0,
-  fallback: null,
   push: false,
   hpaSyncPeriodSeconds: 15,
   hpaTolerance: 0.1,
