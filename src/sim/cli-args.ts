@@ -6,7 +6,7 @@ import { Validator, describeValue } from '../core/validation.js';
 import { parseDistributionSpec, parseSeconds } from './input/distribution-spec.js';
 import { SimInputError, isSimInputError } from './input/errors.js';
 import type { SimConfig } from './model/config.js';
-import { COMPARED_SCALE_IN_POLICIES, SCALE_IN_POLICY_ALIASES, scaleInPolicyNamed } from './model/config.js';
+import { SETTING_BOUNDS, scaleInPolicyNamed, unknownScaleInPolicy } from './model/config.js';
 import type { NodeProvisioning } from './model/nodes.js';
 import type { SweepAxis } from './sweep-dimensions.js';
 import { parseSweepAxis } from './sweep-dimensions.js';
@@ -147,20 +147,22 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateRequest | 'h
   const put = (key: keyof SimConfig, value: unknown): void => {
     if (value !== undefined) overrides[key] = value;
   };
-  put('workerConcurrency', int('worker-concurrency', 1, 1024));
-  put('minReplicaCount', int('min-replica-count', 0, 100_000));
-  put('maxReplicaCount', int('max-replica-count', 1, 100_000));
-  put('pollingInterval', int('polling-interval', 1, 86_400));
-  put('cooldownPeriod', int('cooldown-period', 0, 604_800));
-  put('initialCooldownPeriod', int('initial-cooldown-period', 0, 604_800));
+  const setting = (name: OptionName, key: keyof typeof SETTING_BOUNDS): number | undefined => int(name, SETTING_BOUNDS[key].min, SETTING_BOUNDS[key].max);
+  put('workerConcurrency', setting('worker-concurrency', 'workerConcurrency'));
+  put('minReplicaCount', setting('min-replica-count', 'minReplicaCount'));
+  put('maxReplicaCount', setting('max-replica-count', 'maxReplicaCount'));
+  put('pollingInterval', setting('polling-interval', 'pollingInterval'));
+  put('cooldownPeriod', setting('cooldown-period', 'cooldownPeriod'));
+  put('initialCooldownPeriod', setting('initial-cooldown-period', 'initialCooldownPeriod'));
   const startup = text('pod-startup');
   if (startup !== undefined) put('podStartup', parseDistributionSpec(v, ['pod-startup'], startup));
-  put('terminationGracePeriodSeconds', secs('termination-grace-period-seconds', 0, 86_400));
+  const grace = SETTING_BOUNDS.terminationGracePeriodSeconds;
+  put('terminationGracePeriodSeconds', secs('termination-grace-period-seconds', grace.min, grace.max));
   const scaleIn = text('scale-in');
   if (scaleIn !== undefined) {
     const policy = scaleInPolicyNamed(scaleIn);
     if (policy !== null) put('scaleInPolicy', policy);
-    else v.problem(['scale-in'], scaleIn, `must be one of ${COMPARED_SCALE_IN_POLICIES.join(', ')}${didYouMean(scaleIn, [...COMPARED_SCALE_IN_POLICIES, ...Object.keys(SCALE_IN_POLICY_ALIASES)])}`);
+    else v.problem(['scale-in'], scaleIn, unknownScaleInPolicy(scaleIn));
   }
   if (values.push === true) put('trigger', 'external-push');
   if (values.prewarm === true) put('prewarm', 'schedule');

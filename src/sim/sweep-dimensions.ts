@@ -6,7 +6,7 @@ import { Validator, describeValue } from '../core/validation.js';
 import { DISTRIBUTION_SPEC_HELP, formatDistributionSpec, parseDistributionSpec, parseSeconds } from './input/distribution-spec.js';
 import { SimInputError } from './input/errors.js';
 import type { SimConfig, TriggerType } from './model/config.js';
-import { COMPARED_SCALE_IN_POLICIES, SCALE_IN_POLICY_ALIASES, scaleInPolicyNamed } from './model/config.js';
+import { COMPARED_SCALE_IN_POLICIES, SETTING_BOUNDS, scaleInPolicyNamed, unknownScaleInPolicy } from './model/config.js';
 
 /** One value of a swept setting: a number, or a name (scaleIn, trigger) or distribution. */
 export type SweepValue = number | string;
@@ -24,12 +24,17 @@ interface Dimension {
   readonly show: (config: SimConfig) => string;
 }
 
-function integer(min: number, max: number): Dimension['parse'] {
+interface Bounds {
+  readonly min: number;
+  readonly max: number;
+}
+
+function integer({ min, max }: Bounds): Dimension['parse'] {
   return (v, name, token) => v.integer([name], token, { min, max });
 }
 
-function seconds(max: number): Dimension['parse'] {
-  return (v, name, token) => parseSeconds(v, [name], token, { min: 0, max });
+function seconds({ min, max }: Bounds): Dimension['parse'] {
+  return (v, name, token) => parseSeconds(v, [name], token, { min, max });
 }
 
 const num = (value: SweepValue): number => Number(value);
@@ -51,9 +56,7 @@ function parseTrigger(v: Validator, name: string, token: string): SweepValue | u
 
 function parseScaleIn(v: Validator, name: string, token: string): SweepValue | undefined {
   const policy = scaleInPolicyNamed(token);
-  if (policy === null) {
-    v.problem([name], token, `must be one of ${COMPARED_SCALE_IN_POLICIES.join(', ')}${didYouMean(token, [...COMPARED_SCALE_IN_POLICIES, ...Object.keys(SCALE_IN_POLICY_ALIASES)])}`);
-  }
+  if (policy === null) v.problem([name], token, unknownScaleInPolicy(token));
   return policy ?? undefined;
 }
 
@@ -63,7 +66,7 @@ const SWEEP_DIMENSIONS: readonly Dimension[] = [
     key: 'pollingInterval',
     aliases: ['polling'],
     describe: 'KEDA pollingInterval (s)',
-    parse: integer(1, 86_400),
+    parse: integer(SETTING_BOUNDS.pollingInterval),
     apply: (c, v) => ({ ...c, pollingInterval: num(v) }),
     show: (c) => String(c.pollingInterval),
   },
@@ -71,7 +74,7 @@ const SWEEP_DIMENSIONS: readonly Dimension[] = [
     key: 'cooldownPeriod',
     aliases: ['cooldown'],
     describe: 'KEDA cooldownPeriod (s)',
-    parse: integer(0, 604_800),
+    parse: integer(SETTING_BOUNDS.cooldownPeriod),
     apply: (c, v) => ({ ...c, cooldownPeriod: num(v) }),
     show: (c) => String(c.cooldownPeriod),
   },
@@ -79,7 +82,7 @@ const SWEEP_DIMENSIONS: readonly Dimension[] = [
     key: 'minReplicaCount',
     aliases: ['min'],
     describe: 'minReplicaCount',
-    parse: integer(0, 100_000),
+    parse: integer(SETTING_BOUNDS.minReplicaCount),
     apply: (c, v) => ({ ...c, minReplicaCount: num(v) }),
     show: (c) => String(c.minReplicaCount),
   },
@@ -87,7 +90,7 @@ const SWEEP_DIMENSIONS: readonly Dimension[] = [
     key: 'maxReplicaCount',
     aliases: ['max'],
     describe: 'maxReplicaCount',
-    parse: integer(1, 100_000),
+    parse: integer(SETTING_BOUNDS.maxReplicaCount),
     apply: (c, v) => ({ ...c, maxReplicaCount: num(v) }),
     show: (c) => String(c.maxReplicaCount),
   },
@@ -95,7 +98,7 @@ const SWEEP_DIMENSIONS: readonly Dimension[] = [
     key: 'stabilizationWindowSeconds',
     aliases: ['stabilization'],
     describe: 'behavior.scaleDown.stabilizationWindowSeconds (s); switches the HPA to behavior policies',
-    parse: integer(0, 3600),
+    parse: integer({ min: 0, max: 3600 }),
     // Setting any behavior switches the HPA from the legacy normalization to behavior policies,
     // with Kubernetes' defaults for the rest (kubernetes `pkg/apis/autoscaling/v2/defaults.go`).
     apply: (c, v) => ({
@@ -111,7 +114,7 @@ const SWEEP_DIMENSIONS: readonly Dimension[] = [
     key: 'workerConcurrency',
     aliases: ['concurrency'],
     describe: 'Celery worker_concurrency',
-    parse: integer(1, 1024),
+    parse: integer(SETTING_BOUNDS.workerConcurrency),
     apply: (c, v) => ({ ...c, workerConcurrency: num(v) }),
     show: (c) => String(c.workerConcurrency),
   },
@@ -127,7 +130,7 @@ const SWEEP_DIMENSIONS: readonly Dimension[] = [
     key: 'terminationGracePeriodSeconds',
     aliases: ['grace'],
     describe: 'terminationGracePeriodSeconds',
-    parse: seconds(86_400),
+    parse: seconds(SETTING_BOUNDS.terminationGracePeriodSeconds),
     apply: (c, v) => ({ ...c, terminationGracePeriodSeconds: num(v) }),
     show: (c) => String(c.terminationGracePeriodSeconds),
   },
@@ -151,7 +154,7 @@ const SWEEP_DIMENSIONS: readonly Dimension[] = [
     key: 'prewarmLeadSeconds',
     aliases: [],
     describe: 'prewarmLeadSeconds: how long ahead of its due instant a scheduled run is forecast',
-    parse: integer(1, MAX_PREWARM_LEAD_SECONDS),
+    parse: integer({ min: 1, max: MAX_PREWARM_LEAD_SECONDS }),
     apply: (c, v) => ({ ...c, prewarmLeadSeconds: num(v) }),
     show: (c) => String(c.prewarmLeadSeconds),
   },

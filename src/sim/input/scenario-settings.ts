@@ -3,7 +3,7 @@ import { defaultBehavior } from '../../core/hpa-behavior.js';
 import type { PrewarmMode } from '../../core/prewarm.js';
 import { MAX_PREWARM_HISTORY_RUNS, MAX_PREWARM_LEAD_SECONDS, PREWARM_MODES } from '../../core/prewarm.js';
 import type { SimConfig, TriggerType } from '../model/config.js';
-import { COMPARED_SCALE_IN_POLICIES, SCALE_IN_POLICY_ALIASES, scaleInPolicyNamed } from '../model/config.js';
+import { COMPARED_SCALE_IN_POLICIES, SCALE_IN_POLICY_ALIASES, SETTING_BOUNDS, scaleInPolicyNamed } from '../model/config.js';
 import type { NodeProvisioning } from '../model/nodes.js';
 import type { Path, ScenarioReader } from './reader.js';
 
@@ -18,7 +18,7 @@ export function readSettings(r: ScenarioReader, doc: Record<string, unknown>): P
   if (doc['workers'] !== undefined) {
     const w = r.mapping(['workers'], doc['workers'], ['concurrency', 'startup', 'terminationGracePeriodSeconds', 'scaleIn', 'initialReplicas', 'nodes']);
     if (w !== undefined) {
-      if (w['concurrency'] !== undefined) set('workerConcurrency', r.number(['workers', 'concurrency'], w['concurrency'], { min: 1, max: 1024, integer: true }));
+      if (w['concurrency'] !== undefined) set('workerConcurrency', r.number(['workers', 'concurrency'], w['concurrency'], { ...SETTING_BOUNDS.workerConcurrency, integer: true }));
       if (w['startup'] !== undefined) set('podStartup', r.distribution(['workers', 'startup'], w['startup']));
       if (w['terminationGracePeriodSeconds'] !== undefined) {
         set('terminationGracePeriodSeconds', r.duration(['workers', 'terminationGracePeriodSeconds'], w['terminationGracePeriodSeconds']));
@@ -28,7 +28,7 @@ export function readSettings(r: ScenarioReader, doc: Record<string, unknown>): P
         if (named !== null) set('scaleInPolicy', named);
         else r.problem(['workers', 'scaleIn'], w['scaleIn'], `must be one of ${COMPARED_SCALE_IN_POLICIES.join(', ')} (or the old names ${Object.keys(SCALE_IN_POLICY_ALIASES).join(', ')})`);
       }
-      if (w['initialReplicas'] !== undefined) set('initialReplicas', r.number(['workers', 'initialReplicas'], w['initialReplicas'], { min: 0, max: 100_000, integer: true }));
+      if (w['initialReplicas'] !== undefined) set('initialReplicas', r.number(['workers', 'initialReplicas'], w['initialReplicas'], { ...SETTING_BOUNDS.initialReplicas, integer: true }));
       if (w['nodes'] !== undefined) set('nodes', readNodes(r, w['nodes']));
     }
   }
@@ -51,11 +51,12 @@ export function readSettings(r: ScenarioReader, doc: Record<string, unknown>): P
     ]);
     if (so !== undefined) {
       const int = (key: string, min: number, max: number): number | undefined => r.number(['scaledObject', key], so[key], { min, max, integer: true });
-      if (so['pollingInterval'] !== undefined) set('pollingInterval', int('pollingInterval', 1, 86400));
-      if (so['cooldownPeriod'] !== undefined) set('cooldownPeriod', int('cooldownPeriod', 0, 86400 * 7));
-      if (so['initialCooldownPeriod'] !== undefined) set('initialCooldownPeriod', int('initialCooldownPeriod', 0, 86400 * 7));
-      if (so['minReplicaCount'] !== undefined) set('minReplicaCount', int('minReplicaCount', 0, 100_000));
-      if (so['maxReplicaCount'] !== undefined) set('maxReplicaCount', int('maxReplicaCount', 1, 100_000));
+      const setting = (key: keyof typeof SETTING_BOUNDS): number | undefined => int(key, SETTING_BOUNDS[key].min, SETTING_BOUNDS[key].max);
+      if (so['pollingInterval'] !== undefined) set('pollingInterval', setting('pollingInterval'));
+      if (so['cooldownPeriod'] !== undefined) set('cooldownPeriod', setting('cooldownPeriod'));
+      if (so['initialCooldownPeriod'] !== undefined) set('initialCooldownPeriod', setting('initialCooldownPeriod'));
+      if (so['minReplicaCount'] !== undefined) set('minReplicaCount', setting('minReplicaCount'));
+      if (so['maxReplicaCount'] !== undefined) set('maxReplicaCount', setting('maxReplicaCount'));
       if (so['activationThreshold'] !== undefined) set('activationThreshold', int('activationThreshold', 0, 1_000_000));
       if (so['trigger'] !== undefined) set('trigger', r.oneOf<TriggerType>(['scaledObject', 'trigger'], so['trigger'], ['external', 'external-push']));
       if (so['useCachedMetrics'] !== undefined) set('useCachedMetrics', r.boolean(['scaledObject', 'useCachedMetrics'], so['useCachedMetrics']));

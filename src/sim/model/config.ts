@@ -4,9 +4,11 @@ import type { PrewarmMode } from '../../core/prewarm.js';
 import { DEFAULT_PREWARM_HISTORY_RUNS, DEFAULT_PREWARM_LEAD_SECONDS } from '../../core/prewarm.js';
 import type { ScaleInPolicy } from '../../core/scale-in-spec.js';
 import { SCALE_IN_POLICIES } from '../../core/scale-in-spec.js';
+import { didYouMean } from '../../core/suggest.js';
 import type { Distribution } from './distribution.js';
 import { fixed } from './distribution.js';
 import type { NodeProvisioning } from './nodes.js';
+import { MAX_CONCURRENCY } from './worker-pod.js';
 
 /**
  * Which workers a scale-in removes: the scaler's own `scaleIn` policies (core `ScaleInPolicy`),
@@ -31,6 +33,30 @@ export function scaleInPolicyNamed(name: string): ScaleInPolicy | null {
 
 /** The order `--compare-scale-in` runs and prints them in. */
 export const COMPARED_SCALE_IN_POLICIES: readonly ScaleInPolicy[] = ['off', 'rank', 'drain'];
+
+/** The problem with a `--scale-in` or `--sweep scaleIn=` value that names no policy. */
+export function unknownScaleInPolicy(name: string): string {
+  return `must be one of ${COMPARED_SCALE_IN_POLICIES.join(', ')}${didYouMean(name, [...COMPARED_SCALE_IN_POLICIES, ...Object.keys(SCALE_IN_POLICY_ALIASES)])}`;
+}
+
+/** The most replicas a simulated Deployment may have. */
+const MAX_REPLICAS = 100_000;
+
+/**
+ * Bounds (inclusive) of the settings the CLI options, `--sweep` and scenario files all set: one
+ * table, so the three accept the same values. All are whole numbers except
+ * terminationGracePeriodSeconds, which scenarios read as an unbounded duration instead.
+ */
+export const SETTING_BOUNDS = {
+  workerConcurrency: { min: 1, max: MAX_CONCURRENCY },
+  minReplicaCount: { min: 0, max: MAX_REPLICAS },
+  maxReplicaCount: { min: 1, max: MAX_REPLICAS },
+  initialReplicas: { min: 0, max: MAX_REPLICAS },
+  pollingInterval: { min: 1, max: 86_400 },
+  cooldownPeriod: { min: 0, max: 604_800 },
+  initialCooldownPeriod: { min: 0, max: 604_800 },
+  terminationGracePeriodSeconds: { min: 0, max: 86_400 },
+} as const satisfies Partial<Record<keyof SimConfig, { readonly min: number; readonly max: number }>>;
 
 export type TriggerType = 'external' | 'external-push';
 

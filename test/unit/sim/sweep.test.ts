@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 
 import { defaultBehavior } from '../../../src/core/hpa-behavior.js';
 import { SimInputError } from '../../../src/sim/input/errors.js';
-import { DEFAULT_CONFIG } from '../../../src/sim/model/config.js';
+import { parseSimulateArgs } from '../../../src/sim/cli-args.js';
+import { parseScenario } from '../../../src/sim/input/scenario.js';
+import { DEFAULT_CONFIG, SETTING_BOUNDS } from '../../../src/sim/model/config.js';
+import { MAX_CONCURRENCY } from '../../../src/sim/model/worker-pod.js';
 import { expandGrid, parseSweepAxis, pointValue } from '../../../src/sim/sweep-dimensions.js';
 
 describe('sweep grid', () => {
@@ -50,5 +53,52 @@ describe('sweep grid', () => {
     expect(() => parseSweepAxis('poling=1,5')).toThrow('unknown setting "poling" (did you mean "polling"?)');
     expect(() => parseSweepAxis('pollingInterval=1,0,x')).toThrow('--sweep pollingInterval: value "0" must be between 1 and 86400 (KEDA pollingInterval (s))');
     expect(() => parseSweepAxis('maxReplicaCount=-5')).toThrow('--sweep maxReplicaCount: value "-5" must be a whole number from 1 to 100000');
+  });
+});
+
+describe('setting bounds', () => {
+  const MINIMAL = 'duration: 2h\nqueues:\n  default:\n    duration: 1s\n    arrivals:\n      - poisson: {ratePerMinute: 1}\n';
+  const accepts = {
+    cli: (option: string, value: number) => {
+      try {
+        return typeof parseSimulateArgs(['--scenario', 's.yaml', `--${option}=${value}`]) === 'object';
+      } catch (err) {
+        if (err instanceof SimInputError) return false;
+        throw err;
+      }
+    },
+    sweep: (key: string, value: number) => {
+      try {
+        return parseSweepAxis(`${key}=${value}`).values.length === 1;
+      } catch (err) {
+        if (err instanceof SimInputError) return false;
+        throw err;
+      }
+    },
+    scenario: (section: string, key: string, value: number) => {
+      try {
+        return Object.keys(parseScenario(`${MINIMAL}${section}: {${key}: ${value}}\n`, 'b.yaml').settings).length === 1;
+      } catch (err) {
+        if (err instanceof SimInputError) return false;
+        throw err;
+      }
+    },
+  };
+  const settings = [
+    { key: 'workerConcurrency', option: 'worker-concurrency', section: 'workers', field: 'concurrency' },
+    { key: 'minReplicaCount', option: 'min-replica-count', section: 'scaledObject', field: 'minReplicaCount' },
+    { key: 'maxReplicaCount', option: 'max-replica-count', section: 'scaledObject', field: 'maxReplicaCount' },
+    { key: 'pollingInterval', option: 'polling-interval', section: 'scaledObject', field: 'pollingInterval' },
+    { key: 'cooldownPeriod', option: 'cooldown-period', section: 'scaledObject', field: 'cooldownPeriod' },
+  ] as const;
+
+  it('are the same for the CLI options, --sweep and scenario files', () => {
+    for (const s of settings) {
+      const { min, max } = SETTING_BOUNDS[s.key];
+      for (const [value, ok] of [[min - 1, false], [min, true], [max, true], [max + 1, false]] as const) {
+        expect([s.key, value, accepts.cli(s.option, value), accepts.sweep(s.key, value), accepts.scenario(s.section, s.field, value)]).toEqual([s.key, value, ok, ok, ok]);
+      }
+    }
+    expect(SETTING_BOUNDS.workerConcurrency.max).toBe(MAX_CONCURRENCY);
   });
 });
