@@ -63,12 +63,15 @@ function replica(lease: SharedLease, name: 'a' | 'b', pods: MemoryPods, broker: 
   };
 }
 
+/** Two worker pods, one Lease, one broker, and the clock they share. */
+function cluster(pods = new MemoryPods([pod('w-a'), pod('w-b')])): { clock: { ms: number; now(): number }; lease: SharedLease; pods: MemoryPods; broker: MemoryBroker } {
+  const clock = { ms: 1_000_000, now() { return this.ms; } };
+  return { clock, lease: new SharedLease(clock), pods, broker: new MemoryBroker() };
+}
+
 describe('scale-in with two replicas and one Lease', () => {
   it('lets only the leader act, and both answer with the leader’s published count', async () => {
-    const clock = { ms: 1_000_000, now() { return this.ms; } };
-    const lease = new SharedLease(clock);
-    const pods = new MemoryPods([pod('w-a'), pod('w-b')]);
-    const broker = new MemoryBroker();
+    const { clock, lease, pods, broker } = cluster();
     const a = replica(lease, 'a', pods, broker, clock);
     const b = replica(lease, 'b', pods, broker, clock);
     // w-b runs 1 task, w-a 3: the formula wants 1 worker, w-b is the victim and is held while busy.
@@ -88,10 +91,7 @@ describe('scale-in with two replicas and one Lease', () => {
   });
 
   it('reconciles from the cluster and the broker when the lease changes hands mid-drain', async () => {
-    const clock = { ms: 1_000_000, now() { return this.ms; } };
-    const lease = new SharedLease(clock);
-    const pods = new MemoryPods([pod('w-a'), pod('w-b')]);
-    const broker = new MemoryBroker();
+    const { clock, lease, pods, broker } = cluster();
     const a = replica(lease, 'a', pods, broker, clock);
     const b = replica(lease, 'b', pods, broker, clock);
     clock.ms += 1_000;
@@ -115,10 +115,7 @@ describe('scale-in with two replicas and one Lease', () => {
   });
 
   it('makes a follower that never sees a leader’s count answer the plain formula, and act on nothing', async () => {
-    const clock = { ms: 1_000_000, now() { return this.ms; } };
-    const lease = new SharedLease(clock);
-    const pods = new MemoryPods([pod('w-a'), pod('w-b')]);
-    const broker = new MemoryBroker();
+    const { clock, lease, pods, broker } = cluster();
     const b = replica(lease, 'b', pods, broker, clock);
     clock.ms += 1_000;
     expect(await b.tick({ 'w-a': 3, 'w-b': 1 }, clock.ms)).toBe(1);
@@ -135,10 +132,8 @@ describe('scale-in with two replicas and one Lease', () => {
         return this.failing ? Promise.reject(new ScalerError(ErrorCode.KubernetesApiFailed, 'timeout')) : super.list();
       }
     }
-    const clock = { ms: 1_000_000, now() { return this.ms; } };
-    const lease = new SharedLease(clock);
     const pods = new FlakyPods([pod('w-a'), pod('w-b')]);
-    const broker = new MemoryBroker();
+    const { clock, lease, broker } = cluster(pods);
     const a = replica(lease, 'a', pods, broker, clock);
     const b = replica(lease, 'b', pods, broker, clock);
     for (let i = 0; i < 3; i += 1) {
